@@ -1,0 +1,345 @@
+//! The validated, normalised form of a bundle's `config.json`.
+//!
+//! A [`Plan`] is what every other crate works from. It is built once by
+//! [`crate::validate`] before any process is forked, so the code that runs
+//! in the container's init never meets an `Option` it has to guess about:
+//! defaults are filled in, relative paths resolved, names turned into numbers.
+//! Where an `Option` remains it means "leave the kernel's value alone".
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+/// Everything berth needs to build one container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// Absolute path of the bundle directory.
+    pub bundle: PathBuf,
+    /// `ociVersion` as written in the config.
+    pub oci_version: String,
+    /// The container's root filesystem.
+    pub root: Root,
+    /// The process that `start` runs.
+    pub process: Process,
+    /// `hostname`; `None` leaves the UTS namespace's value alone.
+    pub hostname: Option<String>,
+    /// `domainname`; `None` leaves the UTS namespace's value alone.
+    pub domainname: Option<String>,
+    /// `mounts`, in the order they must be mounted.
+    pub mounts: Vec<Mount>,
+    /// `linux.namespaces`, in config order, each either new or joined.
+    pub namespaces: Vec<Namespace>,
+    /// `linux.uidMappings` (empty unless a new user namespace is made).
+    pub uid_mappings: Vec<IdMap>,
+    /// `linux.gidMappings` (empty unless a new user namespace is made).
+    pub gid_mappings: Vec<IdMap>,
+    /// `linux.timeOffsets` (empty unless a new time namespace is made).
+    pub time_offsets: Vec<TimeOffset>,
+    /// `linux.rootfsPropagation` as `MS_*` flags; runc's default is
+    /// `MS_SLAVE | MS_REC`.
+    pub rootfs_propagation: u64,
+    /// `linux.maskedPaths`, absolute paths inside the container.
+    pub masked_paths: Vec<PathBuf>,
+    /// `linux.readonlyPaths`, absolute paths inside the container.
+    pub readonly_paths: Vec<PathBuf>,
+    /// Device nodes to create in `/dev`: runc's defaults (null, zero, full,
+    /// random, urandom, tty) followed by `linux.devices`, a config entry
+    /// replacing a default with the same path.
+    pub devices: Vec<Device>,
+    /// Whether berth populates `/dev` (devices, `/dev/fd` etc. symlinks,
+    /// `/dev/ptmx`). False when `/dev` is bind-mounted from elsewhere, as
+    /// in runc.
+    pub setup_dev: bool,
+    /// `linux.sysctl`, written under `/proc/sys` inside the container.
+    pub sysctl: BTreeMap<String, String>,
+    /// `linux.cgroupsPath`, unchanged; `None` when absent.
+    pub cgroups_path: Option<String>,
+    /// `annotations`.
+    pub annotations: BTreeMap<String, String>,
+}
+
+/// `root`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Root {
+    /// Absolute, canonical path of the rootfs on the host.
+    pub path: PathBuf,
+    /// `root.readonly`.
+    pub readonly: bool,
+}
+
+/// `process`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Process {
+    /// `process.args`; never empty.
+    pub args: Vec<String>,
+    /// `process.env`, `KEY=value` strings in config order.
+    pub env: Vec<String>,
+    /// `process.cwd`; absolute.
+    pub cwd: PathBuf,
+    /// `process.terminal`.
+    pub terminal: bool,
+    /// `process.consoleSize` as (height, width); `None` leaves the pty alone.
+    pub console_size: Option<(u16, u16)>,
+    /// `process.user`.
+    pub user: User,
+    /// `process.capabilities`; all sets empty when the field is absent.
+    pub capabilities: Capabilities,
+    /// `process.rlimits`, no type twice.
+    pub rlimits: Vec<Rlimit>,
+    /// `process.noNewPrivileges`.
+    pub no_new_privileges: bool,
+    /// `process.oomScoreAdj`; `None` inherits the runtime's value.
+    pub oom_score_adj: Option<i32>,
+}
+
+/// `process.user`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// `uid`, as seen inside the container.
+    pub uid: u32,
+    /// `gid`, as seen inside the container.
+    pub gid: u32,
+    /// `umask`; runc's default is 0o022.
+    pub umask: u32,
+    /// `additionalGids`, in config order.
+    pub additional_gids: Vec<u32>,
+}
+
+/// A set of capabilities as a bit mask: bit N is capability number N
+/// (`CAP_CHOWN` is bit 0), as in `/proc/<pid>/status`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CapSet(pub u64);
+
+impl CapSet {
+    /// Whether capability number `cap` is in the set.
+    pub fn contains(self, cap: u8) -> bool {
+        cap < 64 && self.0 & (1u64 << cap) != 0
+    }
+
+    /// The capability numbers in the set, lowest first.
+    pub fn iter(self) -> impl Iterator<Item = u8> {
+        (0u8..64).filter(move |&cap| self.contains(cap))
+    }
+}
+
+/// `process.capabilities`: the five sets.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// `bounding`.
+    pub bounding: CapSet,
+    /// `effective`.
+    pub effective: CapSet,
+    /// `inheritable`.
+    pub inheritable: CapSet,
+    /// `permitted`.
+    pub permitted: CapSet,
+    /// `ambient`.
+    pub ambient: CapSet,
+}
+
+/// One `process.rlimits` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rlimit {
+    /// The `RLIMIT_*` name as written in the config, e.g. `RLIMIT_NOFILE`.
+    pub name: &'static str,
+    /// The resource number passed to `setrlimit(2)`.
+    pub resource: u32,
+    /// `soft`.
+    pub soft: u64,
+    /// `hard`.
+    pub hard: u64,
+}
+
+/// The kinds of namespace in `linux.namespaces[].type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NsKind {
+    /// `pid`.
+    Pid,
+    /// `network`.
+    Network,
+    /// `mount`.
+    Mount,
+    /// `ipc`.
+    Ipc,
+    /// `uts`.
+    Uts,
+    /// `user`.
+    User,
+    /// `cgroup`.
+    Cgroup,
+    /// `time`.
+    Time,
+}
+
+impl NsKind {
+    /// Every kind, in the order the spec lists them.
+    pub const ALL: [NsKind; 8] = [
+        NsKind::Pid,
+        NsKind::Network,
+        NsKind::Mount,
+        NsKind::Ipc,
+        NsKind::Uts,
+        NsKind::User,
+        NsKind::Cgroup,
+        NsKind::Time,
+    ];
+
+    /// The name used in `config.json`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NsKind::Pid => "pid",
+            NsKind::Network => "network",
+            NsKind::Mount => "mount",
+            NsKind::Ipc => "ipc",
+            NsKind::Uts => "uts",
+            NsKind::User => "user",
+            NsKind::Cgroup => "cgroup",
+            NsKind::Time => "time",
+        }
+    }
+
+    /// The `CLONE_NEW*` flag for this kind.
+    pub fn clone_flag(self) -> u64 {
+        // The libc constants are c_int; all are positive and fit in u64.
+        let flag = match self {
+            NsKind::Pid => libc::CLONE_NEWPID,
+            NsKind::Network => libc::CLONE_NEWNET,
+            NsKind::Mount => libc::CLONE_NEWNS,
+            NsKind::Ipc => libc::CLONE_NEWIPC,
+            NsKind::Uts => libc::CLONE_NEWUTS,
+            NsKind::User => libc::CLONE_NEWUSER,
+            NsKind::Cgroup => libc::CLONE_NEWCGROUP,
+            NsKind::Time => libc::CLONE_NEWTIME,
+        };
+        u64::from(flag.unsigned_abs())
+    }
+
+    /// The file name under `/proc/<pid>/ns/`.
+    pub fn proc_name(self) -> &'static str {
+        match self {
+            NsKind::Network => "net",
+            NsKind::Mount => "mnt",
+            other => other.name(),
+        }
+    }
+}
+
+/// One `linux.namespaces` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// `type`.
+    pub kind: NsKind,
+    /// `path`: `None` makes a new namespace, `Some` joins the one at the path.
+    pub join: Option<PathBuf>,
+}
+
+/// One `linux.uidMappings` or `linux.gidMappings` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdMap {
+    /// `containerID`: first id inside the namespace.
+    pub container_id: u32,
+    /// `hostID`: first id outside it.
+    pub host_id: u32,
+    /// `size`: how many ids; never zero.
+    pub size: u32,
+}
+
+/// The clocks a time namespace can offset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Clock {
+    /// `monotonic` (`CLOCK_MONOTONIC`).
+    Monotonic,
+    /// `boottime` (`CLOCK_BOOTTIME`).
+    Boottime,
+}
+
+/// One `linux.timeOffsets` entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeOffset {
+    /// Which clock.
+    pub clock: Clock,
+    /// `secs`.
+    pub secs: i64,
+    /// `nanosecs`.
+    pub nanosecs: u32,
+}
+
+/// One entry of `mounts`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mount {
+    /// `destination`: absolute, normalised path inside the container.
+    pub destination: PathBuf,
+    /// What is mounted.
+    pub kind: MountKind,
+    /// `MS_*` flags from the options (ro, nosuid, nodev, noexec, relatime…),
+    /// without the propagation and bind flags.
+    pub flags: u64,
+    /// Propagation changes applied after the mount, in option order, each an
+    /// `MS_SHARED`/`MS_SLAVE`/`MS_PRIVATE`/`MS_UNBINDABLE` flag, with
+    /// `MS_REC` for the `r`-prefixed options.
+    pub propagation: Vec<u64>,
+    /// The options berth does not know as flags, comma-joined, passed to
+    /// the filesystem as mount data (e.g. `mode=755,size=65536k`).
+    pub data: String,
+}
+
+/// What a [`Mount`] attaches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MountKind {
+    /// `bind` or `rbind` (in `type` or `options`): a host path.
+    Bind {
+        /// Absolute host path (relative sources resolved against the bundle).
+        source: PathBuf,
+        /// `rbind`: bind the whole subtree.
+        recursive: bool,
+    },
+    /// A new filesystem instance (proc, sysfs, tmpfs, devpts, mqueue, cgroup…).
+    Filesystem {
+        /// `type`, e.g. `proc`.
+        fstype: String,
+        /// `source` as given (`proc`, `tmpfs`, a device path…), or the type
+        /// when absent.
+        source: String,
+    },
+}
+
+/// The kinds of node in `linux.devices[].type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceKind {
+    /// `c` or `u`.
+    Char,
+    /// `b`.
+    Block,
+    /// `p`.
+    Fifo,
+}
+
+/// One device node to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Absolute path inside the container, e.g. `/dev/null`.
+    pub path: PathBuf,
+    /// `type`.
+    pub kind: DeviceKind,
+    /// `major`.
+    pub major: u64,
+    /// `minor`.
+    pub minor: u64,
+    /// `fileMode` permission bits; 0o666 when absent.
+    pub mode: u32,
+    /// `uid`; 0 when absent.
+    pub uid: u32,
+    /// `gid`; 0 when absent.
+    pub gid: u32,
+}
+
+impl Plan {
+    /// The namespace entry of `kind`, if the config lists one.
+    pub fn namespace(&self, kind: NsKind) -> Option<&Namespace> {
+        self.namespaces.iter().find(|ns| ns.kind == kind)
+    }
+
+    /// Whether the config asks for a new namespace of `kind`.
+    pub fn creates(&self, kind: NsKind) -> bool {
+        self.namespace(kind).is_some_and(|ns| ns.join.is_none())
+    }
+}

@@ -1,0 +1,1 @@
+//! Test harness for berth's end-to-end tests.
