@@ -1,1 +1,25 @@
-//! Kernel primitives.
+//! Kernel primitives for berth: the only crate with `unsafe` code.
+//!
+//! Each module wraps one kernel concept (clone, namespaces, id maps,
+//! mounts, rootfs, devices, capabilities…) and turns every failed call into
+//! a [`SysError`] that names the operation and path. The functions are
+//! primitives; the `berth` crate decides their order.
+
+pub mod attrs;
+pub mod caps;
+pub mod clone;
+pub mod cred;
+pub mod devices;
+pub mod error;
+pub mod fd;
+pub mod idmap;
+pub mod mount;
+pub mod namespace;
+pub mod net;
+pub mod pidfd;
+pub mod proc;
+pub mod rlimit;
+pub mod rootfs;
+pub mod tty;
+
+pub use error::{SysError, SysResult};

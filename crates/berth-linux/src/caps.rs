@@ -1,0 +1,88 @@
+//! Capabilities: the bounding set, the effective/permitted/inheritable sets
+//! and the ambient set, through the `caps` crate.
+//!
+//! Order matters (runc `capabilities_linux.go`, youki `capabilities.rs`):
+//! the bounding set is dropped while CAP_SETPCAP is still effective, the
+//! user is switched with `PR_SET_KEEPCAPS` (see [`crate::cred`]), then the
+//! remaining sets are written: inheritable first (it may only grow while
+//! the permitted set is still full), effective, permitted, ambient last
+//! (an ambient capability must be permitted and inheritable).
+
+use berth_spec::plan::{CapSet, Capabilities};
+use caps::{CapSet as Kind, Capability, CapsHashSet};
+
+/// A capability call that failed.
+#[derive(Debug, thiserror::Error)]
+#[error("set {set} capabilities")]
+pub struct Error {
+    /// Which set: "bounding", "effective"…
+    pub set: &'static str,
+    /// What the caps crate said.
+    #[source]
+    pub source: caps::errors::CapsError,
+}
+
+fn wrap(set: &'static str) -> impl FnOnce(caps::errors::CapsError) -> Error {
+    move |source| Error { set, source }
+}
+
+/// The `caps` crate's set for our bit mask.
+fn to_hashset(set: CapSet) -> CapsHashSet {
+    caps::all()
+        .into_iter()
+        .filter(|c| set.contains(c.index()))
+        .collect()
+}
+
+/// Our bit mask for a set of the calling thread.
+pub fn current(kind: Kind) -> Result<CapSet, caps::errors::CapsError> {
+    Ok(CapSet(
+        caps::read(None, kind)?
+            .iter()
+            .fold(0u64, |acc, c| acc | (1u64 << c.index())),
+    ))
+}
+
+/// Drops every capability not in `keep` from the bounding set.
+pub fn drop_bounding(keep: CapSet) -> Result<(), Error> {
+    let have = caps::read(None, Kind::Bounding).map_err(wrap("bounding"))?;
+    for cap in have.into_iter().filter(|c| !keep.contains(c.index())) {
+        caps::drop(None, Kind::Bounding, cap).map_err(wrap("bounding"))?;
+    }
+    Ok(())
+}
+
+/// Writes the inheritable, effective, permitted and ambient sets.
+pub fn apply(c: &Capabilities) -> Result<(), Error> {
+    caps::set(None, Kind::Inheritable, &to_hashset(c.inheritable)).map_err(wrap("inheritable"))?;
+    caps::set(None, Kind::Effective, &to_hashset(c.effective)).map_err(wrap("effective"))?;
+    caps::set(None, Kind::Permitted, &to_hashset(c.permitted)).map_err(wrap("permitted"))?;
+    caps::clear(None, Kind::Ambient).map_err(wrap("ambient"))?;
+    for cap in to_hashset(c.ambient) {
+        caps::raise(None, Kind::Ambient, cap).map_err(wrap("ambient"))?;
+    }
+    Ok(())
+}
+
+/// The name of capability number `index` (`CAP_SYS_ADMIN`), for messages.
+pub fn name(index: u8) -> String {
+    caps::all()
+        .into_iter()
+        .find(|c: &Capability| c.index() == index)
+        .map_or_else(|| format!("capability {index}"), |c| c.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn masks_and_hashsets_agree() {
+        let set = CapSet((1 << 0) | (1 << 21));
+        let hs = to_hashset(set);
+        assert!(hs.contains(&Capability::CAP_CHOWN));
+        assert!(hs.contains(&Capability::CAP_SYS_ADMIN));
+        assert_eq!(hs.len(), 2);
+        assert_eq!(name(21), "CAP_SYS_ADMIN");
+    }
+}

@@ -1,0 +1,140 @@
+//! Creating the container's processes: `clone3(2)` used like `fork(2)`.
+//!
+//! berth never re-executes itself. `create` clones its init straight into
+//! the new namespaces (crun does the same, `linux.c` `syscall_clone`); the
+//! child runs a closure on its copy of the address space and exits with the
+//! closure's return value. This is only sound while the caller is
+//! single-threaded, which [`spawn`] checks before it clones.
+
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+
+use nix::errno::Errno;
+use nix::unistd::Pid;
+
+use crate::error::{SysError, SysResult};
+use crate::proc;
+
+/// `CLONE_PIDFD` (linux/sched.h): return a pidfd for the child.
+const CLONE_PIDFD: u64 = 0x0000_1000;
+/// `CLONE_INTO_CGROUP` (linux/sched.h): start the child in `cgroup`.
+const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+/// `CLONE_PARENT`: the child's parent is the caller's parent.
+pub const CLONE_PARENT: u64 = 0x0000_8000;
+
+/// `struct clone_args` of linux/sched.h, up to `cgroup` (CLONE_ARGS_SIZE_VER2).
+#[repr(C)]
+#[derive(Default)]
+struct CloneArgs {
+    flags: u64,
+    pidfd: u64,
+    child_tid: u64,
+    parent_tid: u64,
+    exit_signal: u64,
+    stack: u64,
+    stack_size: u64,
+    tls: u64,
+    set_tid: u64,
+    set_tid_size: u64,
+    cgroup: u64,
+}
+
+/// A process made by [`spawn`], seen from its parent.
+#[derive(Debug)]
+pub struct Child {
+    /// Its pid in the caller's pid namespace.
+    pub pid: Pid,
+    /// A pidfd for it, when one was asked for.
+    pub pidfd: Option<OwnedFd>,
+}
+
+/// What [`spawn`] is asked to do besides the namespace flags.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Options<'a> {
+    /// Also return a pidfd for the child.
+    pub pidfd: bool,
+    /// Make the child a sibling of the caller (`CLONE_PARENT`), so the
+    /// caller's parent reaps it.
+    pub sibling: bool,
+    /// Start the child in this cgroup (`CLONE_INTO_CGROUP`, cgroup v2 only).
+    pub cgroup: Option<BorrowedFd<'a>>,
+}
+
+/// Clones the caller with `ns_flags` (`CLONE_NEW*` bits) and runs `child` in
+/// the new process, which exits with `child`'s return value.
+///
+/// Falls back to `clone(2)` where `clone3(2)` is missing (Linux < 5.3); the
+/// fallback cannot start the child in a cgroup.
+pub fn spawn(ns_flags: u64, opts: Options<'_>, child: impl FnOnce() -> i32) -> SysResult<Child> {
+    let threads = proc::thread_count()?;
+    if threads != 1 {
+        // A fork-style clone copies only the calling thread; other threads'
+        // locks would stay held forever in the child.
+        return Err(SysError::new(
+            "clone: caller must be single-threaded",
+            Errno::EDEADLK,
+        ));
+    }
+    let mut pidfd: RawFd = -1;
+    let mut flags = ns_flags;
+    if opts.pidfd {
+        flags |= CLONE_PIDFD;
+    }
+    if opts.sibling {
+        flags |= CLONE_PARENT;
+    }
+    let mut args = CloneArgs {
+        flags,
+        // The kernel writes the pidfd (an int) to this address.
+        pidfd: std::ptr::addr_of_mut!(pidfd) as u64,
+        // A sibling's exit is reported to our parent, which expects SIGCHLD.
+        exit_signal: libc::SIGCHLD as u64,
+        ..CloneArgs::default()
+    };
+    if let Some(cgroup) = opts.cgroup {
+        args.flags |= CLONE_INTO_CGROUP;
+        args.cgroup = u64::try_from(cgroup.as_raw_fd()).unwrap_or_default();
+    }
+    // SAFETY: `args` is a valid, fully initialised clone_args of the size we
+    // pass, and lives across the call; `args.pidfd` points at a live i32.
+    // No CLONE_VM and no stack are given, so the child runs on its own copy of
+    // the address space and of this stack, exactly like fork(2). The process
+    // is single-threaded (checked above), so no lock can be held by a thread
+    // that does not exist in the child.
+    let mut ret = unsafe {
+        libc::syscall(
+            libc::SYS_clone3,
+            &mut args as *mut CloneArgs,
+            std::mem::size_of::<CloneArgs>(),
+        )
+    };
+    if ret == -1 && Errno::last() == Errno::ENOSYS && opts.cgroup.is_none() {
+        let legacy = (flags & !CLONE_PIDFD) | libc::SIGCHLD as u64;
+        // SAFETY: as above, fork semantics: no CLONE_VM, no new stack (0),
+        // and no parent/child tid or tls pointers are requested.
+        ret = unsafe { libc::syscall(libc::SYS_clone, legacy, 0usize, 0usize, 0usize, 0usize) };
+    }
+    match ret {
+        -1 => Err(SysError::new("clone3", Errno::last())),
+        0 => {
+            let code = child();
+            // SAFETY: _exit(2) never returns and skips atexit handlers and
+            // stdio flushing, which belong to the parent's copy of the state.
+            unsafe { libc::_exit(code) }
+        }
+        pid => {
+            let pid = Pid::from_raw(
+                i32::try_from(pid).map_err(|_| SysError::new("clone3", Errno::EOVERFLOW))?,
+            );
+            let pidfd = if pidfd >= 0 {
+                // SAFETY: the kernel just created this fd for us (CLONE_PIDFD);
+                // nothing else owns it.
+                Some(unsafe { OwnedFd::from_raw_fd(pidfd) })
+            } else if opts.pidfd {
+                Some(crate::pidfd::open(pid)?)
+            } else {
+                None
+            };
+            Ok(Child { pid, pidfd })
+        }
+    }
+}

@@ -1,0 +1,224 @@
+//! A `cgroup` entry in `mounts`: what runc mounts at `/sys/fs/cgroup`.
+//!
+//! On a cgroup v2 host this is a cgroup2 mount. On a v1 or hybrid host a
+//! fresh `cgroup` mount without options would try to bind every controller
+//! into one hierarchy and fail, so, like runc (`mountCgroupV1`), berth
+//! mounts a tmpfs and binds each host v1 hierarchy's cgroup of the
+//! container into it.
+
+use std::path::{Path, PathBuf};
+
+use berth_spec::plan::Mount;
+
+use super::resolve::{fd_path, Create, RootDir};
+use super::{mount, remount};
+use crate::error::{Op, SysResult};
+
+/// One v1 hierarchy the container sees.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Hierarchy {
+    /// Directory name under the cgroup mount, e.g. `cpu,cpuacct` or `systemd`.
+    pub name: String,
+    /// The host directory of the container's cgroup in this hierarchy.
+    pub source: PathBuf,
+}
+
+/// How cgroups look on this host, as far as mounting them goes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum CgroupLayout {
+    /// `/sys/fs/cgroup` is a cgroup2 mount.
+    #[default]
+    Unified,
+    /// v1 (or hybrid) hierarchies.
+    V1(Vec<Hierarchy>),
+}
+
+impl CgroupLayout {
+    /// Reads the host's layout and the calling process's cgroups from
+    /// `/proc/self/mountinfo` and `/proc/self/cgroup`.
+    pub fn detect() -> SysResult<Self> {
+        let mountinfo_path = Path::new("/proc/self/mountinfo");
+        let mountinfo = std::fs::read_to_string(mountinfo_path).op_at("read", mountinfo_path)?;
+        let cgroup_path = Path::new("/proc/self/cgroup");
+        let cgroups = std::fs::read_to_string(cgroup_path).op_at("read", cgroup_path)?;
+        Ok(Self::parse(&mountinfo, &cgroups))
+    }
+
+    /// [`Self::detect`] on given file contents.
+    pub fn parse(mountinfo: &str, cgroups: &str) -> Self {
+        let mut v1 = Vec::new();
+        for line in mountinfo.lines() {
+            let Some((left, right)) = line.split_once(" - ") else {
+                continue;
+            };
+            let mut right = right.split_whitespace();
+            let (fstype, super_opts) = (right.next(), right.nth(1).unwrap_or(""));
+            let Some(mountpoint) = left.split_whitespace().nth(4) else {
+                continue;
+            };
+            match fstype {
+                Some("cgroup2") if mountpoint == "/sys/fs/cgroup" => return CgroupLayout::Unified,
+                Some("cgroup") => {
+                    if let Some(h) = hierarchy(mountpoint, super_opts, cgroups) {
+                        v1.push(h);
+                    }
+                }
+                _ => {}
+            }
+        }
+        CgroupLayout::V1(v1)
+    }
+}
+
+/// The hierarchy mounted at `mountpoint` with these super options, and the
+/// process's cgroup in it.
+fn hierarchy(mountpoint: &str, super_opts: &str, cgroups: &str) -> Option<Hierarchy> {
+    let opts: Vec<&str> = super_opts.split(',').collect();
+    let name = Path::new(mountpoint).file_name()?.to_str()?.to_string();
+    // Each controller (or name=) lives in exactly one hierarchy, so the
+    // /proc/self/cgroup line whose controllers are all among this mount's
+    // options is this hierarchy's.
+    let own = cgroups.lines().find_map(|line| {
+        let mut parts = line.splitn(3, ':');
+        let (_, list, path) = (parts.next()?, parts.next()?, parts.next()?);
+        (!list.is_empty() && list.split(',').all(|c| opts.contains(&c))).then(|| path.to_string())
+    })?;
+    let source = Path::new(mountpoint).join(own.trim_start_matches('/'));
+    Some(Hierarchy { name, source })
+}
+
+/// Mounts the `cgroup` entry `m` under `root`.
+pub(super) fn mount_v1_or_v2(root: &RootDir, m: &Mount, layout: &CgroupLayout) -> SysResult<()> {
+    let shown = root.display(&m.destination);
+    let target = root.resolve(&m.destination, Create::Dir)?;
+    let hierarchies = match layout {
+        CgroupLayout::Unified => {
+            return mount(
+                Some(Path::new("cgroup2")),
+                &fd_path(&target),
+                Some("cgroup2"),
+                m.flags,
+                None,
+                &shown,
+            );
+        }
+        CgroupLayout::V1(h) => h,
+    };
+    let tmpfs_flags = m.flags & !libc::MS_RDONLY;
+    mount(
+        Some(Path::new("tmpfs")),
+        &fd_path(&target),
+        Some("tmpfs"),
+        tmpfs_flags,
+        Some("mode=755"),
+        &shown,
+    )?;
+    for h in hierarchies {
+        let dest = m.destination.join(&h.name);
+        let shown = root.display(&dest);
+        let sub = root.resolve(&dest, Create::Dir)?;
+        mount(
+            Some(&h.source),
+            &fd_path(&sub),
+            None,
+            libc::MS_BIND | libc::MS_REC,
+            None,
+            &shown,
+        )?;
+        let mounted = root.resolve(&dest, Create::Nothing)?;
+        remount(
+            &mounted,
+            m.flags | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+            &shown,
+        )?;
+        comount_links(root, &m.destination, &h.name)?;
+    }
+    if m.flags & libc::MS_RDONLY != 0 {
+        let mounted = root.resolve(&m.destination, Create::Nothing)?;
+        mount(
+            None,
+            &fd_path(&mounted),
+            None,
+            libc::MS_REMOUNT | m.flags,
+            Some("mode=755"),
+            &shown,
+        )?;
+    }
+    Ok(())
+}
+
+/// For a co-mounted hierarchy such as `cpu,cpuacct`, the `cpu` and
+/// `cpuacct` symlinks next to it, as on the host.
+fn comount_links(root: &RootDir, parent: &Path, name: &str) -> SysResult<()> {
+    if !name.contains(',') {
+        return Ok(());
+    }
+    let dir = root.resolve(parent, Create::Nothing)?;
+    for link in name.split(',') {
+        match nix::unistd::symlinkat(name, std::os::fd::AsFd::as_fd(&dir), link) {
+            Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
+            Err(errno) => {
+                return Err(crate::error::SysError::at(
+                    "symlink",
+                    root.display(&parent.join(link)),
+                    errno,
+                ))
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MOUNTINFO: &str = "\
+25 30 0:23 / /sys rw,nosuid - sysfs sysfs rw
+32 25 0:28 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu
+33 25 0:29 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory
+34 25 0:30 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd
+35 25 0:31 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw
+";
+
+    #[test]
+    fn hybrid_host_lists_v1_hierarchies_with_own_cgroup() {
+        let cgroups = "4:memory:/a/b\n1:cpu:/\n9:name=systemd:/\n0::/\n";
+        let CgroupLayout::V1(h) = CgroupLayout::parse(MOUNTINFO, cgroups) else {
+            panic!("v1 expected")
+        };
+        let got: Vec<(&str, &Path)> = h
+            .iter()
+            .map(|h| (h.name.as_str(), h.source.as_path()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("cpu", Path::new("/sys/fs/cgroup/cpu")),
+                ("memory", Path::new("/sys/fs/cgroup/memory/a/b")),
+                ("systemd", Path::new("/sys/fs/cgroup/systemd")),
+            ]
+        );
+    }
+
+    #[test]
+    fn comounted_hierarchy_matches_its_line() {
+        let info = "36 25 0:32 / /sys/fs/cgroup/cpu,cpuacct rw - cgroup cgroup rw,cpu,cpuacct\n";
+        let CgroupLayout::V1(h) = CgroupLayout::parse(info, "2:cpu,cpuacct:/c\n") else {
+            panic!("v1 expected")
+        };
+        assert_eq!(
+            h,
+            vec![Hierarchy {
+                name: "cpu,cpuacct".into(),
+                source: "/sys/fs/cgroup/cpu,cpuacct/c".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn unified_host_is_detected() {
+        let info = "30 1 0:26 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw,nsdelegate\n";
+        assert_eq!(CgroupLayout::parse(info, "0::/\n"), CgroupLayout::Unified);
+    }
+}

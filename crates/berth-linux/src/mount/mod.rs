@@ -1,0 +1,102 @@
+//! Mounting: the `mounts` of a config, each onto a target resolved inside
+//! the rootfs.
+
+mod apply;
+mod cgroup;
+pub mod resolve;
+
+use std::path::Path;
+
+use nix::mount::MsFlags;
+use nix::sys::statvfs::{fstatvfs, FsFlags};
+use std::os::fd::AsFd;
+
+pub use apply::mount_entry;
+pub use cgroup::{CgroupLayout, Hierarchy};
+pub use resolve::{fd_path, Create, RootDir};
+
+use crate::error::{SysError, SysResult};
+
+/// `MsFlags` from the plan's raw `MS_*` bits.
+pub(crate) fn ms(flags: u64) -> MsFlags {
+    MsFlags::from_bits_truncate(libc::c_ulong::try_from(flags).unwrap_or_default())
+}
+
+/// `mount(2)` on `target`, with errors naming `shown` (the path a human
+/// knows: the destination inside the rootfs, as a host path).
+pub(crate) fn mount(
+    source: Option<&Path>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: u64,
+    data: Option<&str>,
+    shown: &Path,
+) -> SysResult<()> {
+    let data = data.filter(|d| !d.is_empty());
+    tracing::debug!(target = %shown.display(), ?fstype, flags = format_args!("{flags:#x}"), ?data, "mount");
+    nix::mount::mount(source, target, fstype, ms(flags), data)
+        .map_err(|errno| SysError::at("mount", shown, errno))
+}
+
+/// Changes the per-mount flags (ro, nosuid, nodev, noexec, atime) of the
+/// mount open at `fd` with a bind remount.
+///
+/// In a user namespace, flags inherited from a more privileged mount are
+/// locked and a remount that would clear them fails with EPERM; as runc
+/// does, retry once keeping the flags the mount already has.
+pub fn remount(fd: impl AsFd, flags: u64, shown: &Path) -> SysResult<()> {
+    let path = resolve::fd_path(&fd.as_fd());
+    let base = libc::MS_BIND | libc::MS_REMOUNT;
+    match mount(None, &path, None, base | flags, None, shown) {
+        Err(e) if e.errno == nix::errno::Errno::EPERM => {
+            let have =
+                fstatvfs(fd.as_fd()).map_err(|errno| SysError::at("statvfs", shown, errno))?;
+            mount(
+                None,
+                &path,
+                None,
+                base | flags | locked_flags(have.flags()),
+                None,
+                shown,
+            )
+        }
+        other => other,
+    }
+}
+
+/// The `MS_*` flags matching a mount's current `ST_*` flags.
+fn locked_flags(st: FsFlags) -> u64 {
+    let table = [
+        (FsFlags::ST_RDONLY, libc::MS_RDONLY),
+        (FsFlags::ST_NOSUID, libc::MS_NOSUID),
+        (FsFlags::ST_NODEV, libc::MS_NODEV),
+        (FsFlags::ST_NOEXEC, libc::MS_NOEXEC),
+        (FsFlags::ST_NOATIME, libc::MS_NOATIME),
+        (FsFlags::ST_NODIRATIME, libc::MS_NODIRATIME),
+        (FsFlags::ST_RELATIME, libc::MS_RELATIME),
+    ];
+    table
+        .iter()
+        .filter(|(st_flag, _)| st.contains(*st_flag))
+        .fold(0, |acc, (_, ms)| acc | ms)
+}
+
+/// Changes the propagation type of the mount at `target` (`MS_SHARED`,
+/// `MS_SLAVE`, `MS_PRIVATE` or `MS_UNBINDABLE`, maybe with `MS_REC`).
+pub fn set_propagation(target: &Path, flag: u64, shown: &Path) -> SysResult<()> {
+    mount(None, target, None, flag, None, shown)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locked_flags_follow_statvfs() {
+        assert_eq!(
+            locked_flags(FsFlags::ST_NOSUID | FsFlags::ST_NODEV),
+            libc::MS_NOSUID | libc::MS_NODEV
+        );
+        assert_eq!(locked_flags(FsFlags::empty()), 0);
+    }
+}

@@ -1,0 +1,140 @@
+//! The rootfs as a whole: making it a mount point, switching to it
+//! (pivot_root or move+chroot), and the paths masked or made read-only
+//! after the switch.
+
+use std::os::fd::AsFd;
+use std::path::Path;
+
+use nix::errno::Errno;
+use nix::fcntl::{open, OFlag};
+use nix::mount::{umount2, MntFlags};
+use nix::sys::stat::{fstat, Mode, SFlag};
+use nix::unistd::{chdir, chroot, fchdir, pivot_root};
+
+use crate::error::{Op, SysResult};
+use crate::mount::{fd_path, mount, remount, Create, RootDir};
+
+/// Sets the propagation of the whole mount namespace (`rootfsPropagation`,
+/// runc's default `MS_SLAVE | MS_REC`) and bind-mounts the rootfs onto
+/// itself so that it is a mount point pivot_root can switch to.
+///
+/// pivot_root(2) refuses a new root whose parent mount is shared. When the
+/// config asks for shared propagation the rootfs is bound twice: the first
+/// bind is made private and becomes the parent of the second.
+pub fn prepare(rootfs: &Path, propagation: u64) -> SysResult<()> {
+    let root = Path::new("/");
+    mount(None, root, None, propagation, None, root)?;
+    let bind = libc::MS_BIND | libc::MS_REC;
+    mount(Some(rootfs), rootfs, None, bind, None, rootfs)?;
+    if propagation & libc::MS_SHARED != 0 {
+        mount(None, rootfs, None, libc::MS_PRIVATE, None, rootfs)?;
+        mount(Some(rootfs), rootfs, None, bind, None, rootfs)?;
+    }
+    Ok(())
+}
+
+/// Makes `rootfs` the root of the mount namespace with pivot_root(2) and
+/// detaches the old root (runc `pivotRoot`).
+pub fn pivot(rootfs: &Path) -> SysResult<()> {
+    let old = open(
+        "/",
+        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .op_at("open", Path::new("/"))?;
+    let new = open(
+        rootfs,
+        OFlag::O_DIRECTORY | OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .op_at("open", rootfs)?;
+    fchdir(new.as_fd()).op_at("chdir", rootfs)?;
+    // pivot_root(".", ".") stacks the old root on top of the new one at
+    // "/", so no directory inside the rootfs is needed to hold it.
+    pivot_root(".", ".").op_at("pivot_root", rootfs)?;
+    fchdir(old.as_fd()).op("chdir old root")?;
+    // Slave first, so that detaching the old root does not propagate the
+    // unmount back to the host's mounts.
+    let here = Path::new(".");
+    mount(
+        None,
+        here,
+        None,
+        libc::MS_SLAVE | libc::MS_REC,
+        None,
+        Path::new("old root"),
+    )?;
+    umount2(here, MntFlags::MNT_DETACH).op("unmount old root")?;
+    chdir("/").op("chdir /")
+}
+
+/// `--no-pivot`: moves the rootfs mount over `/` and chroots into it, for
+/// roots pivot_root cannot handle (e.g. a ramfs initrd).
+pub fn move_root(rootfs: &Path) -> SysResult<()> {
+    chdir(rootfs).op_at("chdir", rootfs)?;
+    mount(
+        Some(rootfs),
+        Path::new("/"),
+        None,
+        libc::MS_MOVE,
+        None,
+        rootfs,
+    )?;
+    chroot(".").op_at("chroot", rootfs)?;
+    chdir("/").op("chdir /")
+}
+
+/// Hides `path` (after the switch): a read-only tmpfs over a directory,
+/// `/dev/null` over anything else. A missing path is not an error.
+pub fn mask(root: &RootDir, path: &Path) -> SysResult<()> {
+    let target = match root.resolve(path, Create::Nothing) {
+        Err(e) if e.errno == Errno::ENOENT => return Ok(()),
+        other => other?,
+    };
+    let st = fstat(target.as_fd()).op_at("stat", path)?;
+    let is_dir = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR;
+    if is_dir {
+        mount(
+            Some(Path::new("tmpfs")),
+            &fd_path(&target),
+            Some("tmpfs"),
+            libc::MS_RDONLY,
+            None,
+            path,
+        )
+    } else {
+        mount(
+            Some(Path::new("/dev/null")),
+            &fd_path(&target),
+            None,
+            libc::MS_BIND,
+            None,
+            path,
+        )
+    }
+}
+
+/// Makes `path` read-only (after the switch) with a recursive bind onto
+/// itself and a read-only remount. A missing path is not an error.
+pub fn make_readonly(root: &RootDir, path: &Path) -> SysResult<()> {
+    let target = match root.resolve(path, Create::Nothing) {
+        Err(e) if e.errno == Errno::ENOENT => return Ok(()),
+        other => other?,
+    };
+    let here = fd_path(&target);
+    mount(
+        Some(&here),
+        &here,
+        None,
+        libc::MS_BIND | libc::MS_REC,
+        None,
+        path,
+    )?;
+    let mounted = root.resolve(path, Create::Nothing)?;
+    remount(&mounted, libc::MS_RDONLY, path)
+}
+
+/// `root.readonly`: remounts `/` read-only (after the switch).
+pub fn readonly_root(root: &RootDir) -> SysResult<()> {
+    remount(root.fd(), libc::MS_RDONLY, Path::new("/"))
+}

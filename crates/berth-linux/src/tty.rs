@@ -1,0 +1,84 @@
+//! `process.terminal`: a pty made inside the container, its master handed
+//! over a unix socket (`--console-socket`), its slave made the process's
+//! controlling terminal and stdio.
+
+use std::io::IoSlice;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{open, OFlag};
+use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
+use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+use nix::sys::stat::Mode;
+
+use crate::error::{Op, SysError, SysResult};
+
+/// A new pty: the master and the slave's path (`/dev/pts/N`).
+#[derive(Debug)]
+pub struct Pty {
+    /// The master side, for the console socket.
+    pub master: OwnedFd,
+    /// The slave side, opened.
+    pub slave: OwnedFd,
+    /// Where the slave lives inside the container.
+    pub slave_path: PathBuf,
+}
+
+/// Opens a pty from `/dev/ptmx` (the container's, after pivot_root).
+pub fn open_pty() -> SysResult<Pty> {
+    let flags = OFlag::O_RDWR | OFlag::O_NOCTTY | OFlag::O_CLOEXEC;
+    let master = posix_openpt(flags).op_at("open", Path::new("/dev/ptmx"))?;
+    grantpt(&master).op("grantpt")?;
+    unlockpt(&master).op("unlockpt")?;
+    let slave_path = PathBuf::from(ptsname_r(&master).op("ptsname")?);
+    let slave = open(&slave_path, flags, Mode::empty()).op_at("open", &slave_path)?;
+    // SAFETY: into_raw_fd hands us sole ownership of the master fd.
+    let master = unsafe { OwnedFd::from_raw_fd(master.into_raw_fd()) };
+    Ok(Pty {
+        master,
+        slave,
+        slave_path,
+    })
+}
+
+/// Sets the window size of the terminal at `fd`.
+pub fn set_size(fd: impl AsFd, rows: u16, cols: u16) -> SysResult<()> {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads a winsize we own from an open tty fd.
+    if unsafe { libc::ioctl(fd.as_fd().as_raw_fd(), libc::TIOCSWINSZ, &ws) } < 0 {
+        return Err(SysError::new("ioctl TIOCSWINSZ", nix::errno::Errno::last()));
+    }
+    Ok(())
+}
+
+/// Sends `fd` over the unix socket `sock` with SCM_RIGHTS; the payload is
+/// the pty's name, as runc sends it.
+pub fn send_fd(sock: BorrowedFd<'_>, fd: BorrowedFd<'_>, name: &str) -> SysResult<()> {
+    let fds = [fd.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [IoSlice::new(name.as_bytes())];
+    sendmsg::<()>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::empty(), None).op("send console fd")?;
+    Ok(())
+}
+
+/// Makes `slave` the controlling terminal of a new session and stdio.
+pub fn make_controlling(slave: &OwnedFd) -> SysResult<()> {
+    nix::unistd::setsid().op("setsid")?;
+    // SAFETY: TIOCSCTTY takes an int argument (0: do not steal) on an open tty.
+    if unsafe { libc::ioctl(slave.as_raw_fd(), libc::TIOCSCTTY, 0) } < 0 {
+        return Err(SysError::new("ioctl TIOCSCTTY", nix::errno::Errno::last()));
+    }
+    for target in 0..=2 {
+        // SAFETY: dup2 onto the stdio numbers; both fds are valid and the
+        // old stdio fds are deliberately replaced.
+        if unsafe { libc::dup2(slave.as_raw_fd(), target) } < 0 {
+            return Err(SysError::new("dup2 pty", nix::errno::Errno::last()));
+        }
+    }
+    Ok(())
+}
