@@ -1,7 +1,7 @@
 //! The validated, normalised form of a bundle's `config.json`.
 //!
 //! A [`Plan`] is what every other crate works from. It is built once by
-//! [`crate::validate`] before any process is forked, so the code that runs
+//! [`crate::load`] before any process is forked, so the code that runs
 //! in the container's init never meets an `Option` it has to guess about:
 //! defaults are filled in, relative paths resolved, names turned into numbers.
 //! Where an `Option` remains it means "leave the kernel's value alone".
@@ -42,8 +42,9 @@ pub struct Plan {
     /// `linux.readonlyPaths`, absolute paths inside the container.
     pub readonly_paths: Vec<PathBuf>,
     /// Device nodes to create in `/dev`: runc's defaults (null, zero, full,
-    /// random, urandom, tty) followed by `linux.devices`, a config entry
-    /// replacing a default with the same path.
+    /// tty, urandom, random) that the config does not redefine, followed by
+    /// `linux.devices` in config order (a config entry replaces a default
+    /// with the same path).
     pub devices: Vec<Device>,
     /// Whether berth populates `/dev` (devices, `/dev/fd` etc. symlinks,
     /// `/dev/ptmx`). False when `/dev` is bind-mounted from elsewhere, as

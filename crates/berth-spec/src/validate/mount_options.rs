@@ -1,0 +1,297 @@
+//! `mounts[].options` → `MS_*` flags, propagation and data, and
+//! `linux.rootfsPropagation`, with runc's tables
+//! (`libcontainer/specconv/spec_linux.go` `mountFlags`,
+//! `mountPropagationMapping`).
+
+use libc::{
+    MS_DIRSYNC, MS_I_VERSION, MS_LAZYTIME, MS_MANDLOCK, MS_NOATIME, MS_NODEV, MS_NODIRATIME,
+    MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME, MS_REMOUNT,
+    MS_SHARED, MS_SILENT, MS_SLAVE, MS_STRICTATIME, MS_SYNCHRONOUS, MS_UNBINDABLE,
+};
+use oci_spec::runtime::Linux;
+
+use super::{Invalid, Result};
+
+/// Options that set (`false`) or clear (`true`) a flag; `bind` and `rbind`
+/// are handled apart.
+const FLAGS: [(&str, bool, u64); 31] = [
+    ("async", true, MS_SYNCHRONOUS),
+    ("atime", true, MS_NOATIME),
+    ("dev", true, MS_NODEV),
+    ("diratime", true, MS_NODIRATIME),
+    ("dirsync", false, MS_DIRSYNC),
+    ("exec", true, MS_NOEXEC),
+    ("iversion", false, MS_I_VERSION),
+    ("lazytime", false, MS_LAZYTIME),
+    ("loud", true, MS_SILENT),
+    ("mand", false, MS_MANDLOCK),
+    ("noatime", false, MS_NOATIME),
+    ("nodev", false, MS_NODEV),
+    ("nodiratime", false, MS_NODIRATIME),
+    ("noexec", false, MS_NOEXEC),
+    ("noiversion", true, MS_I_VERSION),
+    ("nolazytime", true, MS_LAZYTIME),
+    ("nomand", true, MS_MANDLOCK),
+    ("norelatime", true, MS_RELATIME),
+    ("nostrictatime", true, MS_STRICTATIME),
+    ("nosuid", false, MS_NOSUID),
+    ("nosymfollow", false, MS_NOSYMFOLLOW),
+    ("relatime", false, MS_RELATIME),
+    ("remount", false, MS_REMOUNT),
+    ("ro", false, MS_RDONLY),
+    ("rw", true, MS_RDONLY),
+    ("silent", false, MS_SILENT),
+    ("strictatime", false, MS_STRICTATIME),
+    ("suid", true, MS_NOSUID),
+    ("sync", false, MS_SYNCHRONOUS),
+    ("symfollow", true, MS_NOSYMFOLLOW),
+    // runc lists it with no flag and so passes it on as data; mount(8)
+    // treats it as "nothing special", which is what we do.
+    ("defaults", false, 0),
+];
+
+/// Propagation options; also the values of `linux.rootfsPropagation`.
+const PROPAGATION: [(&str, u64); 8] = [
+    ("private", MS_PRIVATE),
+    ("rprivate", MS_PRIVATE | MS_REC),
+    ("slave", MS_SLAVE),
+    ("rslave", MS_SLAVE | MS_REC),
+    ("shared", MS_SHARED),
+    ("rshared", MS_SHARED | MS_REC),
+    ("unbindable", MS_UNBINDABLE),
+    ("runbindable", MS_UNBINDABLE | MS_REC),
+];
+
+/// Options runc implements with `mount_setattr(2)` or idmapped mounts.
+/// Passing them on as data would drop them silently on a bind mount (the
+/// kernel ignores bind data), and `rro` dropped is a writable mount the
+/// user asked to be read-only: refuse until berth implements them.
+const UNSUPPORTED: [&str; 20] = [
+    "rro",
+    "rrw",
+    "rnosuid",
+    "rsuid",
+    "rnodev",
+    "rdev",
+    "rnoexec",
+    "rexec",
+    "rnodiratime",
+    "rdiratime",
+    "rrelatime",
+    "rnorelatime",
+    "rnoatime",
+    "ratime",
+    "rstrictatime",
+    "rnostrictatime",
+    "rnosymfollow",
+    "rsymfollow",
+    "idmap",
+    "ridmap",
+];
+
+/// What one mount's options ask for.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Options {
+    /// `MS_*` flags, without bind and propagation.
+    pub flags: u64,
+    /// `Some(recursive)` when `bind` or `rbind` was given.
+    pub bind: Option<bool>,
+    /// Propagation flags in option order.
+    pub propagation: Vec<u64>,
+    /// Everything else, in order (`mode=755`, `tmpcopyup`…).
+    pub data: Vec<String>,
+}
+
+/// Parses `mounts[index].options` left to right: a later option overrides
+/// an earlier one (`ro` then `rw` is read-write), as in runc. The default
+/// flags are 0.
+pub(super) fn parse(index: usize, options: &[String]) -> Result<Options> {
+    let mut out = Options::default();
+    for (i, opt) in options.iter().enumerate() {
+        let o = opt.as_str();
+        if UNSUPPORTED.contains(&o) {
+            return Err(Invalid::new(
+                format!("mounts[{index}].options[{i}]"),
+                format!("{o:?} is not supported yet"),
+            ));
+        }
+        match o {
+            "bind" => out.bind = Some(out.bind.unwrap_or(false)),
+            "rbind" => out.bind = Some(true),
+            _ => {
+                if let Some(&(_, clear, flag)) = FLAGS.iter().find(|(n, _, _)| *n == o) {
+                    if clear {
+                        out.flags &= !flag;
+                    } else {
+                        out.flags |= flag;
+                    }
+                } else if let Some(&(_, flag)) = PROPAGATION.iter().find(|(n, _)| *n == o) {
+                    out.propagation.push(flag);
+                } else {
+                    out.data.push(opt.clone());
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `linux.rootfsPropagation` as flags; absent or "" is runc's default,
+/// `MS_SLAVE | MS_REC`, so that mounts made by the container never reach
+/// the host.
+pub(super) fn rootfs_propagation(linux: Option<&Linux>) -> Result<u64> {
+    let name = linux
+        .and_then(|l| l.rootfs_propagation().as_deref())
+        .unwrap_or("");
+    if name.is_empty() {
+        return Ok(MS_SLAVE | MS_REC);
+    }
+    PROPAGATION
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, flag)| flag)
+        .ok_or_else(|| {
+            Invalid::new(
+                "linux.rootfsPropagation",
+                format!("unknown propagation {name:?}"),
+            )
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(list: &[&str]) -> Result<Options> {
+        parse(
+            3,
+            &list.iter().map(|s| (*s).to_string()).collect::<Vec<_>>(),
+        )
+    }
+
+    #[test]
+    fn flags_set_and_clear_in_order() {
+        let o = opts(&[
+            "nosuid",
+            "nodev",
+            "ro",
+            "rw",
+            "noexec",
+            "exec",
+            "strictatime",
+        ])
+        .unwrap();
+        assert_eq!(o.flags, MS_NOSUID | MS_NODEV | MS_STRICTATIME);
+        let o = opts(&["rw", "ro", "relatime", "sync", "dirsync", "remount", "mand"]).unwrap();
+        assert_eq!(
+            o.flags,
+            MS_RDONLY | MS_RELATIME | MS_SYNCHRONOUS | MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK
+        );
+        let o = opts(&[
+            "noatime",
+            "atime",
+            "nodiratime",
+            "diratime",
+            "sync",
+            "async",
+            "mand",
+            "nomand",
+        ])
+        .unwrap();
+        assert_eq!(o.flags, 0);
+        assert_eq!(
+            opts(&["relatime", "norelatime", "suid", "dev"])
+                .unwrap()
+                .flags,
+            0
+        );
+    }
+
+    #[test]
+    fn default_is_no_flags() {
+        assert_eq!(opts(&[]).unwrap(), Options::default());
+        assert_eq!(opts(&["defaults"]).unwrap(), Options::default());
+    }
+
+    #[test]
+    fn bind_and_rbind() {
+        assert_eq!(opts(&["bind"]).unwrap().bind, Some(false));
+        assert_eq!(opts(&["rbind"]).unwrap().bind, Some(true));
+        assert_eq!(opts(&["rbind", "bind"]).unwrap().bind, Some(true));
+        assert_eq!(opts(&["ro"]).unwrap().bind, None);
+        assert_eq!(opts(&["rbind", "ro"]).unwrap().flags, MS_RDONLY);
+    }
+
+    #[test]
+    fn propagation_in_order() {
+        let o = opts(&[
+            "rprivate",
+            "shared",
+            "rslave",
+            "unbindable",
+            "runbindable",
+            "private",
+            "slave",
+            "rshared",
+        ])
+        .unwrap();
+        assert_eq!(
+            o.propagation,
+            [
+                MS_PRIVATE | MS_REC,
+                MS_SHARED,
+                MS_SLAVE | MS_REC,
+                MS_UNBINDABLE,
+                MS_UNBINDABLE | MS_REC,
+                MS_PRIVATE,
+                MS_SLAVE,
+                MS_SHARED | MS_REC
+            ]
+        );
+        assert_eq!(o.flags, 0);
+    }
+
+    #[test]
+    fn unknown_options_are_data() {
+        let o = opts(&["mode=755", "nosuid", "tmpcopyup", "size=65536k"]).unwrap();
+        assert_eq!(o.data, ["mode=755", "tmpcopyup", "size=65536k"]);
+        assert_eq!(o.flags, MS_NOSUID);
+    }
+
+    #[test]
+    fn recursive_attributes_are_refused() {
+        assert_eq!(
+            opts(&["rbind", "rro"]),
+            Err(Invalid::new(
+                "mounts[3].options[1]",
+                "\"rro\" is not supported yet"
+            ))
+        );
+        assert!(opts(&["idmap"]).is_err());
+    }
+
+    #[test]
+    fn rootfs_propagation_values() {
+        let linux = |v: &str| -> Linux {
+            serde_json::from_value(serde_json::json!({"rootfsPropagation": v})).unwrap()
+        };
+        assert_eq!(rootfs_propagation(None), Ok(MS_SLAVE | MS_REC));
+        assert_eq!(rootfs_propagation(Some(&linux(""))), Ok(MS_SLAVE | MS_REC));
+        assert_eq!(rootfs_propagation(Some(&linux("private"))), Ok(MS_PRIVATE));
+        assert_eq!(
+            rootfs_propagation(Some(&linux("rshared"))),
+            Ok(MS_SHARED | MS_REC)
+        );
+        assert_eq!(
+            rootfs_propagation(Some(&linux("runbindable"))),
+            Ok(MS_UNBINDABLE | MS_REC)
+        );
+        assert_eq!(
+            rootfs_propagation(Some(&linux("bogus"))),
+            Err(Invalid::new(
+                "linux.rootfsPropagation",
+                "unknown propagation \"bogus\""
+            ))
+        );
+    }
+}

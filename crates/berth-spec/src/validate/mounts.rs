@@ -1,0 +1,104 @@
+//! `mounts`: destinations, options, and what is mounted.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use oci_spec::runtime::Mount as OciMount;
+
+use super::{check_nul, clean_abs, io_msg, list, mount_options, Invalid, Result};
+use crate::plan::{Mount, MountKind};
+
+/// Each entry of `mounts`, in config order (the order they are mounted).
+pub(super) fn convert(mounts: &[OciMount], bundle: &Path) -> Result<Vec<Mount>> {
+    mounts
+        .iter()
+        .enumerate()
+        .map(|(i, m)| mount(i, m, bundle))
+        .collect()
+}
+
+/// Whether `m` bind-mounts the host's (or a prepared) `/dev`, in which case
+/// berth leaves `/dev` alone (runc `needsSetupDev`).
+pub(super) fn binds_dev(m: &Mount) -> bool {
+    matches!(m.kind, MountKind::Bind { .. }) && m.destination == Path::new("/dev")
+}
+
+fn mount(i: usize, m: &OciMount, bundle: &Path) -> Result<Mount> {
+    let at = |field: &str| format!("mounts[{i}].{field}");
+    // runtime-spec: "This value MUST be an absolute path" (runc 1.1 only
+    // warns and mounts relative to /).
+    let destination =
+        clean_abs(m.destination()).map_err(|msg| Invalid::new(at("destination"), msg))?;
+    for (field, maps) in [
+        ("uidMappings", m.uid_mappings()),
+        ("gidMappings", m.gid_mappings()),
+    ] {
+        if maps.is_some() {
+            return Err(Invalid::new(
+                at(field),
+                "idmapped mounts are not supported yet",
+            ));
+        }
+    }
+    let opts = mount_options::parse(i, list(m.options()))?;
+    let data = opts.data.join(",");
+    check_nul(&data).map_err(|msg| Invalid::new(at("options"), msg))?;
+    let typ = m.typ().as_deref().unwrap_or("");
+    let kind = if opts.bind.is_some() || typ == "bind" {
+        // The kernel ignores data on a bind mount; runc (`checkBindOptions`)
+        // refuses it rather than drop what the user asked for.
+        if !data.is_empty() {
+            return Err(Invalid::new(
+                at("options"),
+                format!("bind mounts cannot take filesystem options, got {data:?}"),
+            ));
+        }
+        MountKind::Bind {
+            source: bind_source(i, m.source().as_deref(), bundle)?,
+            recursive: opts.bind.unwrap_or(false),
+        }
+    } else {
+        filesystem(i, typ, m.source().as_deref())?
+    };
+    Ok(Mount {
+        destination,
+        kind,
+        flags: opts.flags,
+        propagation: opts.propagation,
+        data,
+    })
+}
+
+/// A bind source: resolved against the bundle when relative (runc resolves
+/// it against its cwd, the bundle), and it must exist now.
+fn bind_source(i: usize, source: Option<&Path>, bundle: &Path) -> Result<PathBuf> {
+    let path = format!("mounts[{i}].source");
+    let source = source
+        .filter(|s| !s.as_os_str().is_empty())
+        .ok_or_else(|| Invalid::new(&path, "required for a bind mount"))?;
+    check_nul(&source.to_string_lossy()).map_err(|msg| Invalid::new(&path, msg))?;
+    let abs = bundle.join(source);
+    fs::metadata(&abs)
+        .map_err(|e| Invalid::new(&path, format!("{}: {}", abs.display(), io_msg(&e))))?;
+    Ok(abs)
+}
+
+/// A new filesystem instance: `type` is required, `source` defaults to it.
+fn filesystem(i: usize, typ: &str, source: Option<&Path>) -> Result<MountKind> {
+    if typ.is_empty() {
+        return Err(Invalid::new(format!("mounts[{i}].type"), "required"));
+    }
+    check_nul(typ).map_err(|msg| Invalid::new(format!("mounts[{i}].type"), msg))?;
+    let source = source
+        .map(|s| s.to_string_lossy().into_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| typ.to_string());
+    check_nul(&source).map_err(|msg| Invalid::new(format!("mounts[{i}].source"), msg))?;
+    Ok(MountKind::Filesystem {
+        fstype: typ.to_string(),
+        source,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,138 @@
+//! Fields berth accepts but does not implement yet.
+//!
+//! Ignoring them does not weaken the container's isolation from the host
+//! (those that would, like `linux.seccomp`, are refused instead), but the
+//! user asked for something they will not get, so the binary logs each one.
+
+use std::fmt;
+
+use oci_spec::runtime::{Hooks, Spec};
+
+use super::list;
+
+/// A field present in the config that berth ignores.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Warning {
+    /// The JSON path of the field, e.g. `hooks`.
+    pub path: String,
+    /// What berth does about it, e.g. `not supported yet; ignored`.
+    pub msg: String,
+}
+
+impl fmt::Display for Warning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.msg)
+    }
+}
+
+const IGNORED: &str = "not supported yet; ignored";
+
+/// One warning per ignored field present in `spec`, in config order.
+pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
+    let mut present: Vec<&'static str> = Vec::new();
+    if spec.hooks().as_ref().is_some_and(has_hooks) {
+        present.push("hooks");
+    }
+    if let Some(p) = spec.process() {
+        let checks = [
+            (
+                "process.apparmorProfile",
+                p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty()),
+            ),
+            (
+                "process.selinuxLabel",
+                p.selinux_label().as_ref().is_some_and(|s| !s.is_empty()),
+            ),
+            ("process.ioPriority", p.io_priority().is_some()),
+            ("process.scheduler", p.scheduler().is_some()),
+            ("process.execCPUAffinity", p.exec_cpu_affinity().is_some()),
+        ];
+        present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
+    }
+    if let Some(l) = spec.linux() {
+        let checks = [
+            ("linux.resources", l.resources().is_some()),
+            (
+                "linux.netDevices",
+                l.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
+            ),
+            (
+                "linux.mountLabel",
+                l.mount_label().as_ref().is_some_and(|s| !s.is_empty()),
+            ),
+            ("linux.intelRdt", l.intel_rdt().is_some()),
+            ("linux.memoryPolicy", l.memory_policy().is_some()),
+            ("linux.personality", l.personality().is_some()),
+        ];
+        present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
+    }
+    present
+        .into_iter()
+        .map(|path| Warning {
+            path: path.to_string(),
+            msg: IGNORED.to_string(),
+        })
+        .collect()
+}
+
+/// Whether any hook list is non-empty (`"hooks": {}` asks for nothing).
+#[allow(deprecated)] // `prestart` is deprecated but still runs in runc.
+fn has_hooks(h: &Hooks) -> bool {
+    [
+        h.prestart(),
+        h.create_runtime(),
+        h.create_container(),
+        h.start_container(),
+        h.poststart(),
+        h.poststop(),
+    ]
+    .into_iter()
+    .any(|l| !list(l).is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use crate::validate::testutil::{minimal, Bundle};
+
+    fn warnings(cfg: &serde_json::Value) -> Vec<String> {
+        let b = Bundle::new();
+        b.load(cfg)
+            .warnings
+            .iter()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    #[test]
+    fn minimal_config_has_no_warnings() {
+        assert!(warnings(&minimal()).is_empty());
+    }
+
+    #[test]
+    fn each_ignored_field_warns() {
+        let mut c = minimal();
+        c["hooks"] = json!({"poststop": [{"path": "/bin/true"}]});
+        c["process"]["apparmorProfile"] = json!("docker-default");
+        c["process"]["selinuxLabel"] = json!("");
+        c["linux"]["resources"] = json!({"pids": {"limit": 10}});
+        c["linux"]["personality"] = json!({"domain": "LINUX32"});
+        assert_eq!(
+            warnings(&c),
+            [
+                "hooks: not supported yet; ignored",
+                "process.apparmorProfile: not supported yet; ignored",
+                "linux.resources: not supported yet; ignored",
+                "linux.personality: not supported yet; ignored",
+            ]
+        );
+    }
+
+    #[test]
+    fn empty_hooks_do_not_warn() {
+        let mut c = minimal();
+        c["hooks"] = json!({"prestart": [], "poststart": []});
+        assert!(warnings(&c).is_empty());
+    }
+}
