@@ -34,12 +34,11 @@ fn to_hashset(set: CapSet) -> CapsHashSet {
         .collect()
 }
 
-/// Our bit mask for a set of the calling thread.
-pub fn current(kind: Kind) -> Result<CapSet, caps::errors::CapsError> {
+/// The calling thread's bounding set.
+pub fn bounding_set() -> Result<CapSet, Error> {
+    let have = caps::read(None, Kind::Bounding).map_err(wrap("bounding"))?;
     Ok(CapSet(
-        caps::read(None, kind)?
-            .iter()
-            .fold(0u64, |acc, c| acc | (1u64 << c.index())),
+        have.iter().fold(0u64, |acc, c| acc | (1u64 << c.index())),
     ))
 }
 
@@ -52,16 +51,23 @@ pub fn drop_bounding(keep: CapSet) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes the inheritable, effective, permitted and ambient sets.
-pub fn apply(c: &Capabilities) -> Result<(), Error> {
+/// Writes the inheritable, effective and permitted sets, then raises what
+/// it can of the ambient set.
+///
+/// The kernel only lets a capability into the ambient set when it is both
+/// permitted and inheritable. A config may still list others (`runc spec`
+/// generates one without an inheritable set); runc and crun warn and go on,
+/// and so does berth: the ones that cannot be raised are returned.
+pub fn apply(c: &Capabilities) -> Result<CapSet, Error> {
     caps::set(None, Kind::Inheritable, &to_hashset(c.inheritable)).map_err(wrap("inheritable"))?;
     caps::set(None, Kind::Effective, &to_hashset(c.effective)).map_err(wrap("effective"))?;
     caps::set(None, Kind::Permitted, &to_hashset(c.permitted)).map_err(wrap("permitted"))?;
     caps::clear(None, Kind::Ambient).map_err(wrap("ambient"))?;
-    for cap in to_hashset(c.ambient) {
+    let grantable = CapSet(c.ambient.0 & c.permitted.0 & c.inheritable.0);
+    for cap in to_hashset(grantable) {
         caps::raise(None, Kind::Ambient, cap).map_err(wrap("ambient"))?;
     }
-    Ok(())
+    Ok(CapSet(c.ambient.0 & !grantable.0))
 }
 
 /// The name of capability number `index` (`CAP_SYS_ADMIN`), for messages.

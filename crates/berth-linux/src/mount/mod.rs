@@ -87,6 +87,25 @@ pub fn set_propagation(target: &Path, flag: u64, shown: &Path) -> SysResult<()> 
     mount(None, target, None, flag, None, shown)
 }
 
+/// Bind-mounts the host path `source` onto `dest` inside `root`, creating
+/// the target as a file or directory like the source.
+pub fn bind_into(root: &RootDir, source: &Path, dest: &Path) -> SysResult<()> {
+    let create = if source.is_dir() {
+        Create::Dir
+    } else {
+        Create::File
+    };
+    let target = root.resolve(dest, create)?;
+    mount(
+        Some(source),
+        &fd_path(&target),
+        None,
+        libc::MS_BIND,
+        None,
+        &root.display(dest),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -98,7 +98,7 @@ pub(super) struct Options {
     pub bind: Option<bool>,
     /// Propagation flags in option order.
     pub propagation: Vec<u64>,
-    /// Everything else, in order (`mode=755`, `tmpcopyup`…).
+    /// Everything else, in order (`mode=755`, `size=65536k`…).
     pub data: Vec<String>,
 }
 
@@ -116,6 +116,10 @@ pub(super) fn parse(index: usize, options: &[String]) -> Result<Options> {
             ));
         }
         match o {
+            // runc's extension (copy the directory's contents into a new
+            // tmpfs); not a mount option the kernel knows. Warned about in
+            // `warnings.rs`.
+            "tmpcopyup" => {}
             "bind" => out.bind = Some(out.bind.unwrap_or(false)),
             "rbind" => out.bind = Some(true),
             _ => {
@@ -254,7 +258,8 @@ mod tests {
     #[test]
     fn unknown_options_are_data() {
         let o = opts(&["mode=755", "nosuid", "tmpcopyup", "size=65536k"]).unwrap();
-        assert_eq!(o.data, ["mode=755", "tmpcopyup", "size=65536k"]);
+        // tmpcopyup is runc's extension, not data for the filesystem.
+        assert_eq!(o.data, ["mode=755", "size=65536k"]);
         assert_eq!(o.flags, MS_NOSUID);
     }
 

@@ -66,13 +66,22 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
         ];
         present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
     }
-    present
+    let mut warnings: Vec<Warning> = present
         .into_iter()
         .map(|path| Warning {
             path: path.to_string(),
             msg: IGNORED.to_string(),
         })
-        .collect()
+        .collect();
+    for (i, m) in spec.mounts().iter().flatten().enumerate() {
+        if m.options().iter().flatten().any(|o| o == "tmpcopyup") {
+            warnings.push(Warning {
+                path: format!("mounts[{i}].options"),
+                msg: format!("tmpcopyup {IGNORED}: the tmpfs starts empty"),
+            });
+        }
+    }
+    warnings
 }
 
 /// Whether any hook list is non-empty (`"hooks": {}` asks for nothing).
@@ -126,6 +135,19 @@ mod tests {
                 "linux.resources: not supported yet; ignored",
                 "linux.personality: not supported yet; ignored",
             ]
+        );
+    }
+
+    #[test]
+    fn tmpcopyup_warns_with_its_mount() {
+        let mut c = minimal();
+        c["mounts"] = serde_json::json!([
+            {"destination": "/a", "type": "tmpfs", "source": "tmpfs"},
+            {"destination": "/b", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup"]}
+        ]);
+        assert_eq!(
+            warnings(&c),
+            ["mounts[1].options: tmpcopyup not supported yet; ignored: the tmpfs starts empty"]
         );
     }
 

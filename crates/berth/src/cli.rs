@@ -1,0 +1,158 @@
+//! The command line: runc's commands and flags, so engines that drive runc
+//! (containerd's go-runc, podman's conmon) can drive berth unchanged.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::logging::LogFormat;
+
+/// An OCI container runtime.
+#[derive(Debug, Parser)]
+#[command(name = "berth", disable_version_flag = true)]
+pub struct Cli {
+    /// Directory for container state (default /run/berth, or
+    /// $XDG_RUNTIME_DIR/berth for non-root users).
+    #[arg(long, global = true)]
+    pub root: Option<PathBuf>,
+    /// Write logs to this file instead of stderr.
+    #[arg(long, global = true)]
+    pub log: Option<PathBuf>,
+    /// Log line format.
+    #[arg(long, global = true, value_enum, default_value_t)]
+    pub log_format: LogFormat,
+    /// Log debug messages.
+    #[arg(long, global = true)]
+    pub debug: bool,
+    /// Use systemd to manage cgroups (not supported yet).
+    #[arg(long, global = true)]
+    pub systemd_cgroup: bool,
+    /// Accepted for runc compatibility (`true|false|auto`); berth decides
+    /// from its effective uid.
+    #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", hide = true)]
+    pub rootless: Option<String>,
+    /// Print the version (runc's three-line format).
+    #[arg(short = 'v', long)]
+    pub version: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a container: build it and leave its init waiting for `start`.
+    Create(CreateArgs),
+    /// Start the user process of a created container.
+    Start(IdArg),
+    /// Create and start a container, wait for it and delete it.
+    Run(RunArgs),
+    /// Print the state of a container as JSON.
+    State(IdArg),
+    /// Send a signal to a container's init (default SIGTERM).
+    Kill(KillArgs),
+    /// Delete a container and everything it holds.
+    Delete(DeleteArgs),
+    /// List containers.
+    #[command(alias = "ls")]
+    List(ListArgs),
+}
+
+/// A container id.
+#[derive(Debug, Args)]
+pub struct IdArg {
+    /// The container id.
+    pub id: String,
+}
+
+/// Flags shared by `create` and `run`.
+#[derive(Debug, Args)]
+pub struct CreateFlags {
+    /// Path to the bundle directory.
+    #[arg(short, long, default_value = ".")]
+    pub bundle: PathBuf,
+    /// Unix socket to which the pty master of a `terminal` container is sent.
+    #[arg(long)]
+    pub console_socket: Option<PathBuf>,
+    /// Write init's pid to this file.
+    #[arg(long)]
+    pub pid_file: Option<PathBuf>,
+    /// Use move+chroot instead of pivot_root.
+    #[arg(long)]
+    pub no_pivot: bool,
+    /// Do not give the container a new session keyring.
+    #[arg(long)]
+    pub no_new_keyring: bool,
+    /// Pass this many fds (3, 4, …) on to the container.
+    #[arg(long, default_value_t = 0)]
+    pub preserve_fds: u32,
+}
+
+/// `create`.
+#[derive(Debug, Args)]
+pub struct CreateArgs {
+    /// The container id.
+    pub id: String,
+    /// The shared create flags.
+    #[command(flatten)]
+    pub flags: CreateFlags,
+    /// Accepted for go-runc compatibility; `create` always returns once
+    /// the container is built.
+    #[arg(short, long, hide = true)]
+    pub detach: bool,
+}
+
+/// `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The container id.
+    pub id: String,
+    /// The shared create flags.
+    #[command(flatten)]
+    pub flags: CreateFlags,
+    /// Return once the container has started, leaving it running.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Do not delete the container after it exits.
+    #[arg(long)]
+    pub keep: bool,
+    /// Do not become a subreaper for the container's orphans.
+    #[arg(long)]
+    pub no_subreaper: bool,
+}
+
+/// `kill`.
+#[derive(Debug, Args)]
+pub struct KillArgs {
+    /// The container id.
+    pub id: String,
+    /// Signal name or number: `KILL`, `SIGKILL`, `9`.
+    #[arg(default_value = "SIGTERM")]
+    pub signal: String,
+    /// Accepted for runc compatibility; berth signals init, and with a pid
+    /// namespace the kernel ends every other process when init dies.
+    #[arg(short, long)]
+    pub all: bool,
+}
+
+/// `delete`.
+#[derive(Debug, Args)]
+pub struct DeleteArgs {
+    /// The container id.
+    pub id: String,
+    /// Kill the container first if it is still running.
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+/// `list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// `table` or `json`.
+    #[arg(short, long, default_value = "table", value_parser = ["table", "json"])]
+    pub format: String,
+    /// Print ids only.
+    #[arg(short, long)]
+    pub quiet: bool,
+}

@@ -1,0 +1,57 @@
+//! `berth delete ID`.
+
+use anyhow::{bail, Context};
+use berth_linux::{pidfd, proc};
+use berth_spec::state::Status;
+use nix::unistd::Pid;
+
+use crate::cli::DeleteArgs;
+use crate::state::{status, Locked, Record, Store, StoreError};
+
+/// Deletes a stopped or created container; with `--force` also a running
+/// one, and a missing one is then no error (runc's rules).
+pub fn run(store: &Store, args: &DeleteArgs) -> anyhow::Result<()> {
+    let locked = match store.lock(&args.id) {
+        Err(StoreError::NotFound(_)) if args.force => {
+            // Perhaps a directory a crashed create left without a record.
+            return Ok(store.remove_leftover(&args.id)?);
+        }
+        other => other?,
+    };
+    let record = locked.record()?;
+    match status::derive(&record, &locked.fifo_path()) {
+        Status::Stopped => {}
+        // A created container never ran the user's process: runc deletes
+        // it without --force.
+        Status::Created => kill_and_wait(&record)?,
+        _ if args.force => kill_and_wait(&record)?,
+        other => bail!(
+            "cannot delete container {}: it is {other}; stop it first or use --force",
+            args.id
+        ),
+    }
+    destroy(locked)
+}
+
+/// SIGKILLs init (if it is still the process we started) and waits until
+/// it has exited.
+pub fn kill_and_wait(record: &Record) -> anyhow::Result<()> {
+    let pid = Pid::from_raw(record.pid);
+    let fd = match pidfd::open(pid) {
+        Err(e) if e.errno == nix::errno::Errno::ESRCH => return Ok(()),
+        other => other?,
+    };
+    if !proc::is_same_live_process(pid, record.start_time)? {
+        return Ok(());
+    }
+    pidfd::send_signal(&fd, libc::SIGKILL)
+        .with_context(|| format!("container {}: kill", record.id))?;
+    pidfd::wait_exit(&fd)?;
+    Ok(())
+}
+
+/// Removes everything the container holds on the host.
+pub fn destroy(locked: Locked) -> anyhow::Result<()> {
+    let id = locked.id().to_string();
+    locked.destroy().with_context(|| format!("container {id}"))
+}

@@ -1,0 +1,87 @@
+//! `berth kill ID [SIGNAL]`.
+
+use anyhow::{bail, Context};
+use berth_linux::{pidfd, proc};
+use berth_spec::state::Status;
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+
+use crate::cli::KillArgs;
+use crate::state::{status, Store};
+
+/// Sends a signal to the container's init.
+pub fn run(store: &Store, args: &KillArgs) -> anyhow::Result<()> {
+    let signal = parse_signal(&args.signal)?;
+    let locked = store.lock(&args.id)?;
+    let record = locked.record()?;
+    if status::derive(&record, &locked.fifo_path()) == Status::Stopped {
+        bail!("container {} is not running", args.id);
+    }
+    let pid = Pid::from_raw(record.pid);
+    let fd = pidfd::open(pid).with_context(|| format!("container {}", args.id))?;
+    // The pidfd pins the process: if it is still the one we started now,
+    // the signal cannot reach a stranger that reused the pid.
+    if !proc::is_same_live_process(pid, record.start_time)? {
+        bail!("container {} is not running", args.id);
+    }
+    pidfd::send_signal(&fd, signal).with_context(|| format!("container {}: kill", args.id))?;
+    Ok(())
+}
+
+/// `KILL`, `SIGKILL`, `kill`, `9`, `RTMIN+2`, `SIGRTMAX-1`.
+pub fn parse_signal(text: &str) -> anyhow::Result<i32> {
+    if let Ok(n) = text.parse::<i32>() {
+        if (1..=libc::SIGRTMAX()).contains(&n) {
+            return Ok(n);
+        }
+        bail!("invalid signal {text:?}");
+    }
+    let upper = text.to_ascii_uppercase();
+    let name = upper.strip_prefix("SIG").unwrap_or(&upper);
+    let rt = |rest: &str, base: i32, sign: i32| -> Option<i32> {
+        let offset = if rest.is_empty() {
+            0
+        } else {
+            rest.strip_prefix(if sign > 0 { '+' } else { '-' })?
+                .parse()
+                .ok()?
+        };
+        let n = base + sign * offset;
+        (libc::SIGRTMIN()..=libc::SIGRTMAX())
+            .contains(&n)
+            .then_some(n)
+    };
+    let found = if let Some(rest) = name.strip_prefix("RTMIN") {
+        rt(rest, libc::SIGRTMIN(), 1)
+    } else if let Some(rest) = name.strip_prefix("RTMAX") {
+        rt(rest, libc::SIGRTMAX(), -1)
+    } else {
+        format!("SIG{name}")
+            .parse::<Signal>()
+            .ok()
+            .map(|s| s as i32)
+    };
+    found.with_context(|| format!("invalid signal {text:?}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runc_spellings() {
+        for text in ["KILL", "SIGKILL", "kill", "9"] {
+            assert_eq!(parse_signal(text).expect(text), libc::SIGKILL, "{text}");
+        }
+        assert_eq!(parse_signal("TERM").expect("TERM"), libc::SIGTERM);
+        assert_eq!(parse_signal("RTMIN+2").expect("rt"), libc::SIGRTMIN() + 2);
+        assert_eq!(parse_signal("SIGRTMAX").expect("rt"), libc::SIGRTMAX());
+    }
+
+    #[test]
+    fn nonsense_is_refused() {
+        for text in ["NOPE", "0", "65", "-1", "RTMIN+99", ""] {
+            assert!(parse_signal(text).is_err(), "{text}");
+        }
+    }
+}

@@ -1,0 +1,207 @@
+//! `create`: from a bundle to an init waiting for `start`, or to nothing
+//! at all.
+//!
+//! The steps, in order (each owned by the module named):
+//! 1. load and validate `config.json` (`berth_spec`), check what needs the
+//!    kernel (`preflight`) — before anything exists;
+//! 2. claim the id in the state store, make the exec fifo;
+//! 3. clone init (`spawn`) and record it as `creating`;
+//! 4. serve init's handshake until it is ready (`parent`);
+//! 5. write `--pid-file` and record `created`.
+//!
+//! If any step fails, [`Cleanup`] kills what was cloned and removes the
+//! container's directory. Mounts live in init's mount namespace and vanish
+//! with it.
+
+mod parent;
+mod preflight;
+mod spawn;
+
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use berth_linux::{pidfd, proc};
+use berth_spec::plan::{NsKind, Plan};
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::Mode;
+use nix::sys::wait::waitpid;
+use nix::unistd::{geteuid, mkfifo};
+
+use crate::init::InitContext;
+use crate::state::{Locked, Phase, Record, Store};
+use crate::sync;
+pub use parent::Processes;
+
+/// The flags of `create` (and `run`).
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Container id.
+    pub id: String,
+    /// Bundle directory.
+    pub bundle: PathBuf,
+    /// `--console-socket`.
+    pub console_socket: Option<PathBuf>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--no-pivot`.
+    pub no_pivot: bool,
+    /// `--no-new-keyring`.
+    pub no_new_keyring: bool,
+    /// `--preserve-fds`.
+    pub preserve_fds: u32,
+}
+
+/// A container `create` built.
+#[derive(Debug)]
+pub struct Created {
+    /// Its directory, still locked.
+    pub locked: Locked,
+    /// Its record as saved.
+    pub record: Record,
+}
+
+/// Builds the container; see the module docs.
+pub fn create(store: &Store, opts: &Options) -> anyhow::Result<Created> {
+    let loaded = berth_spec::load_with_warnings(&opts.bundle)?;
+    for warning in &loaded.warnings {
+        tracing::warn!("{warning}");
+    }
+    let plan = loaded.plan;
+    let prepared = preflight::check(&plan, opts.console_socket.as_deref())?;
+    let mut cleanup = Cleanup {
+        locked: Some(store.create(&opts.id)?),
+        procs: Processes::default(),
+    };
+    let locked = cleanup.locked()?;
+    let fifo = make_fifo(&locked.fifo_path())?;
+    let (chan, init_chan) = sync::pair()?;
+    let ctx = InitContext {
+        id: &opts.id,
+        plan: &plan,
+        chan: &init_chan,
+        joins: &prepared.joins,
+        cloned_flags: spawn::clone_flags(&plan),
+        fifo: &fifo,
+        console: prepared.console.as_ref(),
+        no_pivot: opts.no_pivot,
+        no_new_keyring: opts.no_new_keyring,
+        preserve_fds: opts.preserve_fds,
+        cgroups: &prepared.cgroups,
+        setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
+    };
+    cleanup.procs.first = Some(spawn::spawn(&ctx)?);
+    // Only init may hold these now: EOF on the socket must mean init is
+    // gone, and `start` must find the fifo's reader in init alone.
+    drop((init_chan, fifo, prepared));
+    let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?)?;
+    cleanup.locked()?.save(&record)?;
+    parent::serve(&chan, &plan, &mut cleanup.procs)
+        .with_context(|| format!("container {}", opts.id))?;
+    record.pid = cleanup.init_pid()?.0;
+    record.start_time = cleanup.init_pid()?.1;
+    record.phase = Phase::Created;
+    if let Some(path) = &opts.pid_file {
+        write_pid_file(path, record.pid)?;
+    }
+    cleanup.locked()?.save(&record)?;
+    Ok(Created {
+        locked: cleanup.disarm()?,
+        record,
+    })
+}
+
+/// Makes the exec fifo and opens both its ends for init (see
+/// `init::exec::wait_for_start`).
+fn make_fifo(path: &Path) -> anyhow::Result<(OwnedFd, OwnedFd)> {
+    mkfifo(path, Mode::from_bits_truncate(0o600))
+        .with_context(|| format!("mkfifo {}", path.display()))?;
+    let flags = OFlag::O_CLOEXEC | OFlag::O_NONBLOCK;
+    let reader = open(path, OFlag::O_RDONLY | flags, Mode::empty())
+        .with_context(|| format!("open {}", path.display()))?;
+    let writer = open(path, OFlag::O_WRONLY | OFlag::O_CLOEXEC, Mode::empty())
+        .with_context(|| format!("open {}", path.display()))?;
+    Ok((reader, writer))
+}
+
+fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> anyhow::Result<Record> {
+    Ok(Record {
+        id: id.to_string(),
+        pid,
+        start_time,
+        phase: Phase::Creating,
+        bundle: plan.bundle.clone(),
+        rootfs: plan.root.path.clone(),
+        created: humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string(),
+        owner: owner_name(),
+        oci_version: plan.oci_version.clone(),
+        annotations: plan.annotations.clone(),
+    })
+}
+
+/// The name of the effective user, as runc shows in `list`.
+fn owner_name() -> String {
+    let uid = geteuid();
+    nix::unistd::User::from_uid(uid)
+        .ok()
+        .flatten()
+        .map_or_else(|| uid.to_string(), |u| u.name)
+}
+
+/// Writes `pid` (no newline, as runc) to `path` atomically.
+pub fn write_pid_file(path: &Path, pid: i32) -> anyhow::Result<()> {
+    let name = path.file_name().context("--pid-file has no file name")?;
+    let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
+    std::fs::write(&tmp, pid.to_string())
+        .with_context(|| format!("--pid-file {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("--pid-file {}", path.display()))
+}
+
+/// Undoes a `create` that failed: kills what was cloned, removes the
+/// container's directory. Disarmed once the container is built.
+struct Cleanup {
+    locked: Option<Locked>,
+    procs: Processes,
+}
+
+impl Cleanup {
+    fn locked(&self) -> anyhow::Result<&Locked> {
+        self.locked
+            .as_ref()
+            .context("container directory already released")
+    }
+
+    /// init's pid and start time.
+    fn init_pid(&self) -> anyhow::Result<(i32, u64)> {
+        let child = self.procs.init().context("no init process")?;
+        let stat = proc::stat(child.pid)?.context("init vanished")?;
+        Ok((child.pid.as_raw(), stat.start_time))
+    }
+
+    fn disarm(mut self) -> anyhow::Result<Locked> {
+        self.procs = Processes::default();
+        self.locked
+            .take()
+            .context("container directory already released")
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        for child in [self.procs.init.take(), self.procs.first.take()]
+            .into_iter()
+            .flatten()
+        {
+            if let Some(fd) = &child.pidfd {
+                let _ = pidfd::send_signal(fd, libc::SIGKILL);
+            }
+            // Our child: reaping it also guarantees it is gone.
+            let _ = waitpid(child.pid, None);
+        }
+        if let Some(locked) = self.locked.take() {
+            if let Err(e) = locked.destroy() {
+                tracing::error!("cleanup after failed create: {e:#}");
+            }
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Checks that need the kernel but no fork: they fail `create` before
+//! anything exists, with an error naming the config field.
+
+use std::os::fd::OwnedFd;
+use std::os::unix::net::UnixStream;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use berth_linux::mount::CgroupLayout;
+use berth_linux::{caps, namespace};
+use berth_spec::plan::{MountKind, NsKind, Plan};
+
+/// What the parent prepares for init from the checks.
+#[derive(Debug)]
+pub struct Prepared {
+    /// Namespaces to join, opened and checked.
+    pub joins: Vec<(NsKind, OwnedFd)>,
+    /// The connected console socket.
+    pub console: Option<OwnedFd>,
+    /// Host cgroup hierarchies (only read when a `cgroup` mount needs them).
+    pub cgroups: CgroupLayout,
+}
+
+/// Opens the namespaces to join, checks the capabilities and connects the
+/// console socket.
+pub fn check(plan: &Plan, console_socket: Option<&Path>) -> anyhow::Result<Prepared> {
+    let mut joins = Vec::new();
+    for (i, ns) in plan.namespaces.iter().enumerate() {
+        if let Some(path) = &ns.join {
+            let fd = namespace::open_checked(path, ns.kind)
+                .with_context(|| format!("linux.namespaces[{i}].path"))?;
+            joins.push((ns.kind, fd));
+        }
+    }
+    check_capabilities(plan)?;
+    let console = connect_console(plan, console_socket)?;
+    let needs_cgroups = plan
+        .mounts
+        .iter()
+        .any(|m| matches!(&m.kind, MountKind::Filesystem { fstype, .. } if fstype == "cgroup"));
+    let cgroups = if needs_cgroups {
+        CgroupLayout::detect()?
+    } else {
+        CgroupLayout::default()
+    };
+    Ok(Prepared {
+        joins,
+        console,
+        cgroups,
+    })
+}
+
+/// A capability outside berth's own bounding set can never be had (the
+/// kernel only ever removes from that set): say so now rather than fail in
+/// capset(2) later. The bounding list itself may name such capabilities;
+/// they are simply absent, as with runc.
+fn check_capabilities(plan: &Plan) -> anyhow::Result<()> {
+    let ours = caps::bounding_set()?;
+    let c = &plan.process.capabilities;
+    let sets = [
+        ("effective", c.effective),
+        ("permitted", c.permitted),
+        ("inheritable", c.inheritable),
+        ("ambient", c.ambient),
+    ];
+    for (name, set) in sets {
+        if let Some(cap) = set.iter().find(|&cap| !ours.contains(cap)) {
+            bail!(
+                "process.capabilities.{name}: {} is not in berth's own bounding set, so no process it starts can have it",
+                caps::name(cap)
+            );
+        }
+    }
+    Ok(())
+}
+
+/// runc's rules: a terminal needs a console socket, and a console socket
+/// is only for a terminal.
+fn connect_console(plan: &Plan, socket: Option<&Path>) -> anyhow::Result<Option<OwnedFd>> {
+    match (plan.process.terminal, socket) {
+        (false, None) => Ok(None),
+        (true, None) => bail!("process.terminal is true but no --console-socket was given"),
+        (false, Some(_)) => bail!("--console-socket was given but process.terminal is false"),
+        (true, Some(path)) => {
+            let stream = UnixStream::connect(path)
+                .with_context(|| format!("--console-socket {}", path.display()))?;
+            Ok(Some(stream.into()))
+        }
+    }
+}

@@ -1,0 +1,148 @@
+//! The last steps: find the program, wait for `start`, exec.
+
+use std::ffi::{CString, OsStr};
+use std::os::fd::AsFd;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use berth_linux::{attrs, fd};
+use berth_spec::plan::Process;
+use nix::fcntl::{fcntl, FcntlArg, OFlag};
+
+use super::InitContext;
+
+/// What `execve` gets.
+#[derive(Debug)]
+pub struct Program {
+    path: CString,
+    args: Vec<CString>,
+    env: Vec<CString>,
+}
+
+/// Resolves the executable (an absolute or relative path, or a name looked
+/// up in the container's `PATH`), builds argv and envp, sets the umask and
+/// marks every fd beyond stdio and `--preserve-fds` close-on-exec.
+pub fn prepare(ctx: &InitContext<'_>) -> anyhow::Result<Program> {
+    let process = &ctx.plan.process;
+    let path = find_executable(process)?;
+    let env = environment(process);
+    let cstr = |s: &[u8]| CString::new(s).context("NUL byte in process.args or process.env");
+    let program = Program {
+        path: cstr(path.as_os_str().as_bytes())?,
+        args: process
+            .args
+            .iter()
+            .map(|a| cstr(a.as_bytes()))
+            .collect::<anyhow::Result<_>>()?,
+        env: env
+            .iter()
+            .map(|e| cstr(e.as_bytes()))
+            .collect::<anyhow::Result<_>>()?,
+    };
+    attrs::set_umask(process.user.umask);
+    let first = 3 + i32::try_from(ctx.preserve_fds).context("--preserve-fds")?;
+    fd::cloexec_from(first)?;
+    Ok(program)
+}
+
+/// runc's rule: a name with a `/` is a path; otherwise search `PATH`.
+fn find_executable(process: &Process) -> anyhow::Result<PathBuf> {
+    let name = &process.args[0];
+    if name.contains('/') {
+        let path = PathBuf::from(name);
+        check_executable(&path).map_err(|e| anyhow::anyhow!("exec {name}: {e}"))?;
+        return Ok(path);
+    }
+    let search = process
+        .env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or("");
+    search
+        .split(':')
+        .map(|dir| Path::new(if dir.is_empty() { "." } else { dir }).join(name))
+        .find(|candidate| check_executable(candidate).is_ok())
+        .ok_or_else(|| anyhow::anyhow!("exec: {name:?}: executable file not found in $PATH"))
+}
+
+/// A regular file with an execute bit, reachable by the current user.
+fn check_executable(path: &Path) -> Result<(), String> {
+    let meta = std::fs::metadata(path).map_err(|e| errno_text(&e))?;
+    if meta.is_dir() {
+        return Err("is a directory".into());
+    }
+    if meta.permissions().mode() & 0o111 == 0 {
+        return Err("permission denied".into());
+    }
+    nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).map_err(|e| e.desc().to_string())
+}
+
+/// The message of an io::Error without Rust's " (os error N)" suffix.
+fn errno_text(e: &std::io::Error) -> String {
+    e.raw_os_error().map_or_else(
+        || e.to_string(),
+        |n| nix::errno::Errno::from_raw(n).desc().to_string(),
+    )
+}
+
+/// `process.env`, plus `HOME` from the container's `/etc/passwd` when the
+/// config sets none (runc does the same; `/` when the user has no entry).
+fn environment(process: &Process) -> Vec<String> {
+    let mut env = process.env.clone();
+    if !env.iter().any(|e| e.starts_with("HOME=")) {
+        let home = std::fs::read_to_string("/etc/passwd")
+            .ok()
+            .and_then(|text| home_of(&text, process.user.uid));
+        env.push(format!("HOME={}", home.unwrap_or_else(|| "/".into())));
+    }
+    env
+}
+
+/// The home directory of `uid` in passwd(5) text.
+fn home_of(passwd: &str, uid: u32) -> Option<String> {
+    passwd.lines().find_map(|line| {
+        let fields: Vec<&str> = line.split(':').collect();
+        (fields.len() >= 6 && fields[2].parse() == Ok(uid)).then(|| fields[5].to_string())
+    })
+}
+
+/// Blocks until `berth start` writes to the exec fifo. init holds both ends
+/// (the write end keeps a blocking read from seeing EOF), so `start` never
+/// blocks and knows init is gone when its non-blocking open finds no reader.
+pub fn wait_for_start(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    let (reader, _writer) = ctx.fifo;
+    fcntl(reader.as_fd(), FcntlArg::F_SETFL(OFlag::empty())).context("exec fifo")?;
+    let mut byte = [0u8; 1];
+    loop {
+        match nix::unistd::read(reader.as_fd(), &mut byte) {
+            Ok(1) => return Ok(()),
+            Ok(_) => anyhow::bail!("exec fifo closed without a start"),
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e).context("read exec fifo"),
+        }
+    }
+}
+
+/// `execve(2)`; returns only on failure.
+pub fn exec(program: &Program) -> anyhow::Error {
+    let Err(err) = nix::unistd::execve(&program.path, &program.args, &program.env);
+    let path = OsStr::from_bytes(program.path.as_bytes())
+        .to_string_lossy()
+        .into_owned();
+    anyhow::anyhow!("exec {path}: {}", err.desc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn home_comes_from_passwd() {
+        let passwd = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n";
+        assert_eq!(home_of(passwd, 1000).as_deref(), Some("/home/user"));
+        assert_eq!(home_of(passwd, 0).as_deref(), Some("/root"));
+        assert_eq!(home_of(passwd, 5), None);
+    }
+}

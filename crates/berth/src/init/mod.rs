@@ -1,0 +1,111 @@
+//! The container's init: the cloned child of `create`.
+//!
+//! It runs on a copy of the parent's memory, so it reads the [`Plan`]
+//! directly. [`main`] is the whole of its life: enter the namespaces, build
+//! the rootfs, lock the process down, report ready, wait for `start`, exec.
+//! Any failure is sent to the parent as `Msg::Error` and ends the process.
+
+mod console;
+mod exec;
+mod namespaces;
+mod rootfs;
+mod security;
+
+use std::convert::Infallible;
+use std::os::fd::OwnedFd;
+
+use berth_linux::clone::{self, Options};
+use berth_linux::mount::CgroupLayout;
+use berth_linux::SysError;
+use berth_spec::plan::{NsKind, Plan};
+
+use crate::sync::{Channel, Msg};
+
+/// Everything init needs besides the plan, prepared by the parent before
+/// the clone.
+#[derive(Debug)]
+pub struct InitContext<'a> {
+    /// Container id (names the session keyring).
+    pub id: &'a str,
+    /// The validated config.
+    pub plan: &'a Plan,
+    /// init's end of the handshake socket.
+    pub chan: &'a Channel,
+    /// Namespaces to join, opened and type-checked by the parent.
+    pub joins: &'a [(NsKind, OwnedFd)],
+    /// The `CLONE_NEW*` flags the clone itself already applied.
+    pub cloned_flags: u64,
+    /// The exec fifo, opened by the parent: (read end, write end).
+    pub fifo: &'a (OwnedFd, OwnedFd),
+    /// `--console-socket`, connected by the parent.
+    pub console: Option<&'a OwnedFd>,
+    /// `--no-pivot`.
+    pub no_pivot: bool,
+    /// `--no-new-keyring`.
+    pub no_new_keyring: bool,
+    /// `--preserve-fds`.
+    pub preserve_fds: u32,
+    /// Host cgroup hierarchies, for a `cgroup` mount.
+    pub cgroups: &'a CgroupLayout,
+    /// Whether setgroups(2) is allowed (not denied in a new user namespace).
+    pub setgroups_allowed: bool,
+}
+
+/// init's entry point; returns the exit code of the process it runs in.
+pub fn main(ctx: &InitContext<'_>) -> i32 {
+    match run(ctx) {
+        Ok(()) => 0,
+        Err(err) => report(ctx, &err),
+    }
+}
+
+/// Sends the failure to the parent; the exit code is 1.
+fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
+    let errno = err
+        .chain()
+        .find_map(|e| e.downcast_ref::<SysError>())
+        .map_or(0, |e| e.errno as i32);
+    let msg = format!("{err:#}");
+    // If even this fails the parent sees EOF and reports init's exit.
+    let _ = ctx.chan.send(&Msg::Error { errno, msg });
+    1
+}
+
+/// Enters the namespaces, then either becomes the container's init or,
+/// when a pid or time namespace only applies to children, clones the init
+/// and hands its pid to the parent (returning `Ok` to exit).
+fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    namespaces::enter(ctx)?;
+    if !namespaces::needs_fork(ctx) {
+        return finish(ctx).map(|never| match never {});
+    }
+    let sibling = Options {
+        sibling: true,
+        ..Options::default()
+    };
+    let init = clone::spawn(0, sibling, || match finish(ctx) {
+        Ok(never) => match never {},
+        Err(err) => report(ctx, &err),
+    })?;
+    ctx.chan.send(&Msg::InitPid {
+        pid: init.pid.as_raw(),
+    })?;
+    Ok(())
+}
+
+/// From inside every namespace to the exec of the user process.
+fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
+    namespaces::configure(ctx)?;
+    rootfs::build(ctx)?;
+    console::setup(ctx)?;
+    rootfs::finish(ctx)?;
+    security::apply(ctx)?;
+    let program = exec::prepare(ctx)?;
+    ctx.chan.send(&Msg::Ready)?;
+    exec::wait_for_start(ctx)?;
+    let err = exec::exec(&program);
+    // The parent is gone by now: the container's stderr is the only
+    // place left to say why.
+    eprintln!("berth: {err:#}");
+    Err(err)
+}

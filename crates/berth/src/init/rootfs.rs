@@ -1,0 +1,84 @@
+//! The container's filesystem view: mounts, `/dev`, the switch of root,
+//! then sysctls, read-only and masked paths, a read-only root and the cwd.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use berth_linux::mount::{mount_entry, Create, RootDir};
+use berth_linux::{attrs, devices, rootfs};
+use berth_spec::plan::NsKind;
+use nix::fcntl::OFlag;
+
+use super::InitContext;
+
+/// Everything before and including the switch to the new root.
+pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    let plan = ctx.plan;
+    let path = &plan.root.path;
+    // Exact modes for what setup creates; the config's umask is set before exec.
+    attrs::set_umask(0);
+    rootfs::prepare(path, plan.rootfs_propagation).context("linux.rootfsPropagation")?;
+    let root = RootDir::open(path).context("root.path")?;
+    for (i, m) in plan.mounts.iter().enumerate() {
+        mount_entry(&root, m, ctx.cgroups)
+            .with_context(|| format!("mounts[{i}] {}", m.destination.display()))?;
+    }
+    if plan.setup_dev {
+        let in_userns = plan.namespace(NsKind::User).is_some();
+        devices::create(&root, &plan.devices, in_userns).context("linux.devices")?;
+        devices::symlinks(&root)?;
+        devices::ptmx(&root)?;
+    }
+    drop(root);
+    if ctx.no_pivot {
+        rootfs::move_root(path).context("--no-pivot")?;
+    } else {
+        rootfs::pivot(path)?;
+    }
+    Ok(())
+}
+
+/// After the switch: sysctls (before /proc/sys becomes read-only), then
+/// read-only and masked paths, a read-only root, and the cwd.
+pub fn finish(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    let plan = ctx.plan;
+    let root = RootDir::open(Path::new("/"))?;
+    for (key, value) in &plan.sysctl {
+        write_sysctl(&root, key, value).with_context(|| format!("linux.sysctl.{key}"))?;
+    }
+    for path in &plan.readonly_paths {
+        rootfs::make_readonly(&root, path).context("linux.readonlyPaths")?;
+    }
+    for path in &plan.masked_paths {
+        rootfs::mask(&root, path).context("linux.maskedPaths")?;
+    }
+    enter_cwd(&root, &plan.process.cwd).context("process.cwd")?;
+    if plan.root.readonly {
+        rootfs::readonly_root(&root).context("root.readonly")?;
+    }
+    Ok(())
+}
+
+fn write_sysctl(root: &RootDir, key: &str, value: &str) -> anyhow::Result<()> {
+    let path = PathBuf::from("/proc/sys").join(key.replace('.', "/"));
+    let fd = root.open_file(&path, OFlag::O_WRONLY | OFlag::O_TRUNC)?;
+    std::fs::File::from(fd)
+        .write_all(value.as_bytes())
+        .with_context(|| format!("write {}", path.display()))
+}
+
+/// Makes the cwd (runc creates a missing one) and enters it. The cwd is
+/// checked afterwards: a path through a leaked fd would leave us outside
+/// the root, which getcwd reports as unreachable (CVE-2024-21626).
+fn enter_cwd(root: &RootDir, cwd: &Path) -> anyhow::Result<()> {
+    let dir = root.resolve(cwd, Create::Dir)?;
+    nix::unistd::fchdir(&dir).with_context(|| format!("chdir {}", cwd.display()))?;
+    let now = nix::unistd::getcwd().context("getcwd")?;
+    anyhow::ensure!(
+        now.is_absolute(),
+        "cwd {} is outside the container",
+        cwd.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,15 @@
+//! The `berth` runtime: command line, state store, and both sides of
+//! `create` (the parent in `create`, the container's init in `init`).
+//!
+//! This crate decides the order of things; the kernel calls themselves
+//! live in `berth-linux`, the config in `berth-spec`.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod commands;
+pub mod create;
+pub mod init;
+pub mod logging;
+pub mod state;
+pub mod sync;
+pub mod version;

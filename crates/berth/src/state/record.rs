@@ -1,0 +1,44 @@
+//! `state.json`: what berth remembers about a container between commands.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// How far `create` got. Later statuses (running, stopped) are never
+/// stored: they are read off the live process (see [`super::status`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    /// init is being set up.
+    Creating,
+    /// init is built and waits on the exec fifo (or has been started).
+    Created,
+}
+
+/// The contents of `<root>/<id>/state.json`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Container id.
+    pub id: String,
+    /// Pid of init in the host pid namespace.
+    pub pid: i32,
+    /// init's start time (field 22 of /proc/<pid>/stat): with the pid, it
+    /// identifies the process even after the pid is reused.
+    pub start_time: u64,
+    /// How far create got.
+    pub phase: Phase,
+    /// Absolute bundle path.
+    pub bundle: PathBuf,
+    /// Absolute rootfs path.
+    pub rootfs: PathBuf,
+    /// Creation time, RFC 3339.
+    pub created: String,
+    /// Name (or uid) of the user who created the container.
+    pub owner: String,
+    /// `ociVersion` of the config.
+    pub oci_version: String,
+    /// The config's annotations.
+    #[serde(default)]
+    pub annotations: BTreeMap<String, String>,
+}

@@ -1,0 +1,307 @@
+//! The state root: one directory per container, each holding `state.json`
+//! (written atomically), a lock file and the exec fifo.
+//!
+//! Commands that change a container (start, kill, delete, create) hold a
+//! POSIX record lock on `<root>/<id>/lock` for their whole run, so they
+//! serialise per container. POSIX locks belong to the process and are not
+//! inherited by the cloned init, which must never hold a lock `start`
+//! waits for. Readers (`state`, `list`) need no lock: `state.json` is
+//! replaced by rename(2), so it is always whole.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::AsFd;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+
+use nix::fcntl::{fcntl, FcntlArg};
+
+use super::id::{self, InvalidId};
+use super::record::Record;
+
+/// A state-store failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The id is not acceptable.
+    #[error(transparent)]
+    InvalidId(#[from] InvalidId),
+    /// `create` with an id in use.
+    #[error("container {0} already exists")]
+    Exists(String),
+    /// No such container.
+    #[error("container {0} does not exist")]
+    NotFound(String),
+    /// A file operation failed.
+    #[error("{op} {}", path.display())]
+    Io {
+        /// What was attempted.
+        op: &'static str,
+        /// On which path.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+}
+
+fn io_err<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
+    move |source| StoreError::Io {
+        op,
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// The state root directory.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// A container directory whose lock this process holds.
+#[derive(Debug)]
+pub struct Locked {
+    id: String,
+    dir: PathBuf,
+    _lock: File,
+}
+
+impl Store {
+    /// A store at `root` (created on first `create`).
+    pub fn new(root: PathBuf) -> Self {
+        Store { root }
+    }
+
+    /// runc's default root: `/run/berth` for root, `$XDG_RUNTIME_DIR/berth`
+    /// for other users when that is set.
+    pub fn default_root() -> PathBuf {
+        match std::env::var_os("XDG_RUNTIME_DIR") {
+            Some(xdg) if !nix::unistd::geteuid().is_root() && !xdg.is_empty() => {
+                PathBuf::from(xdg).join("berth")
+            }
+            _ => PathBuf::from("/run/berth"),
+        }
+    }
+
+    fn dir(&self, id: &str) -> Result<PathBuf, StoreError> {
+        id::validate(id)?;
+        Ok(self.root.join(id))
+    }
+
+    /// Claims `id`: makes its directory (mkdir is the atomic claim, so two
+    /// creates of one id cannot both succeed) and locks it.
+    pub fn create(&self, id: &str) -> Result<Locked, StoreError> {
+        let dir = self.dir(id)?;
+        fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(&self.root)
+            .map_err(io_err("create", &self.root))?;
+        match fs::DirBuilder::new().mode(0o711).create(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                return Err(StoreError::Exists(id.to_string()))
+            }
+            other => other.map_err(io_err("create", &dir))?,
+        }
+        Locked::acquire(id, dir)
+    }
+
+    /// Locks an existing container (waiting for another command to finish).
+    pub fn lock(&self, id: &str) -> Result<Locked, StoreError> {
+        let dir = self.dir(id)?;
+        if !dir.is_dir() {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        let locked = Locked::acquire(id, dir)?;
+        // The container may have been deleted while we waited.
+        if !locked.state_path().exists() {
+            return Err(StoreError::NotFound(id.to_string()));
+        }
+        Ok(locked)
+    }
+
+    /// Reads a container's record without locking.
+    pub fn load(&self, id: &str) -> Result<(Record, PathBuf), StoreError> {
+        let dir = self.dir(id)?;
+        let record = read_record(id, &dir)?;
+        Ok((record, dir))
+    }
+
+    /// Every container with a record, in id order.
+    pub fn list(&self) -> Result<Vec<(Record, PathBuf)>, StoreError> {
+        let entries = match fs::read_dir(&self.root) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            other => other.map_err(io_err("read", &self.root))?,
+        };
+        let mut ids: Vec<String> = entries
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .collect();
+        ids.sort();
+        // A directory without a record is a create in progress or a leftover.
+        Ok(ids.iter().filter_map(|id| self.load(id).ok()).collect())
+    }
+
+    /// Removes the directory of a container that has no usable record
+    /// (`delete --force` after a create that died mid-way).
+    pub fn remove_leftover(&self, id: &str) -> Result<(), StoreError> {
+        let dir = self.dir(id)?;
+        match fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+            other => other.map_err(io_err("remove", &dir)),
+        }
+    }
+}
+
+fn read_record(id: &str, dir: &Path) -> Result<Record, StoreError> {
+    let path = dir.join("state.json");
+    let bytes = match fs::read(&path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(StoreError::NotFound(id.to_string()))
+        }
+        other => other.map_err(io_err("read", &path))?,
+    };
+    serde_json::from_slice(&bytes).map_err(|e| StoreError::Io {
+        op: "parse",
+        path,
+        source: e.into(),
+    })
+}
+
+impl Locked {
+    fn acquire(id: &str, dir: PathBuf) -> Result<Self, StoreError> {
+        let path = dir.join("lock");
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&path)
+            .map_err(io_err("open", &path))?;
+        let whole = libc::flock {
+            // F_WRLCK (1) and SEEK_SET (0) fit the c_short fields.
+            l_type: libc::c_short::try_from(libc::F_WRLCK).unwrap_or_default(),
+            l_whence: libc::c_short::try_from(libc::SEEK_SET).unwrap_or_default(),
+            l_start: 0,
+            l_len: 0,
+            l_pid: 0,
+        };
+        loop {
+            match fcntl(file.as_fd(), FcntlArg::F_SETLKW(&whole)) {
+                Ok(_) => break,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => {
+                    return Err(StoreError::Io {
+                        op: "lock",
+                        path,
+                        source: e.into(),
+                    })
+                }
+            }
+        }
+        Ok(Locked {
+            id: id.to_string(),
+            dir,
+            _lock: file,
+        })
+    }
+
+    /// The container id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The container's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn state_path(&self) -> PathBuf {
+        self.dir.join("state.json")
+    }
+
+    /// Where init waits for `start`.
+    pub fn fifo_path(&self) -> PathBuf {
+        self.dir.join("exec.fifo")
+    }
+
+    /// Reads the record.
+    pub fn record(&self) -> Result<Record, StoreError> {
+        read_record(&self.id, &self.dir)
+    }
+
+    /// Replaces `state.json` atomically: temp file, fsync, rename.
+    pub fn save(&self, record: &Record) -> Result<(), StoreError> {
+        let tmp = self.dir.join("state.json.tmp");
+        let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Io {
+            op: "encode",
+            path: tmp.clone(),
+            source: e.into(),
+        })?;
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .custom_flags(libc::O_CLOEXEC)
+            .open(&tmp)
+            .map_err(io_err("create", &tmp))?;
+        file.write_all(&bytes).map_err(io_err("write", &tmp))?;
+        file.sync_all().map_err(io_err("fsync", &tmp))?;
+        let path = self.state_path();
+        fs::rename(&tmp, &path).map_err(io_err("rename", &path))
+    }
+
+    /// Removes the container's directory; the lock goes with it.
+    pub fn destroy(self) -> Result<(), StoreError> {
+        fs::remove_dir_all(&self.dir).map_err(io_err("remove", &self.dir))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::state::record::Phase;
+
+    fn record(id: &str) -> Record {
+        Record {
+            id: id.into(),
+            pid: 1,
+            start_time: 2,
+            phase: Phase::Created,
+            bundle: "/b".into(),
+            rootfs: "/b/rootfs".into(),
+            created: "2026-01-01T00:00:00Z".into(),
+            owner: "root".into(),
+            oci_version: "1.2.0".into(),
+            annotations: Default::default(),
+        }
+    }
+
+    #[test]
+    fn create_save_load_list_destroy() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(tmp.path().join("root"));
+        let c = store.create("c1").expect("create");
+        assert!(matches!(store.create("c1"), Err(StoreError::Exists(_))));
+        c.save(&record("c1")).expect("save");
+        assert_eq!(store.load("c1").expect("load").0, record("c1"));
+        assert_eq!(store.list().expect("list").len(), 1);
+        c.destroy().expect("destroy");
+        assert!(matches!(store.load("c1"), Err(StoreError::NotFound(_))));
+        assert!(store.list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn bad_ids_never_become_paths() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(tmp.path().join("root"));
+        assert!(matches!(
+            store.create("../escape"),
+            Err(StoreError::InvalidId(_))
+        ));
+        assert!(!tmp.path().join("escape").exists());
+        assert!(matches!(store.lock("a/b"), Err(StoreError::InvalidId(_))));
+    }
+}

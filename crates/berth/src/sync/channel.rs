@@ -1,0 +1,100 @@
+//! A SOCK_SEQPACKET socketpair carrying [`Msg`]s.
+
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+
+use anyhow::Context;
+use nix::errno::Errno;
+use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+
+use super::msg::Msg;
+
+/// Largest message: an error chain is a few hundred bytes.
+const MAX_MSG: usize = 64 * 1024;
+
+/// One end of the handshake socket.
+#[derive(Debug)]
+pub struct Channel {
+    fd: OwnedFd,
+}
+
+/// A connected pair: (parent end, init end).
+pub fn pair() -> anyhow::Result<(Channel, Channel)> {
+    let (a, b) = socketpair(
+        AddressFamily::Unix,
+        SockType::SeqPacket,
+        None,
+        SockFlag::SOCK_CLOEXEC,
+    )
+    .context("socketpair for the create handshake")?;
+    Ok((Channel { fd: a }, Channel { fd: b }))
+}
+
+impl Channel {
+    /// Sends one message.
+    pub fn send(&self, msg: &Msg) -> anyhow::Result<()> {
+        let bytes = serde_json::to_vec(msg).context("encode handshake message")?;
+        loop {
+            match send(
+                std::os::fd::AsRawFd::as_raw_fd(&self.fd),
+                &bytes,
+                MsgFlags::MSG_NOSIGNAL,
+            ) {
+                Ok(_) => return Ok(()),
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e).context("send handshake message"),
+            }
+        }
+    }
+
+    /// Receives one message; `None` when the other side is gone.
+    pub fn recv(&self) -> anyhow::Result<Option<Msg>> {
+        let mut buf = vec![0u8; MAX_MSG];
+        let n = loop {
+            match recv(
+                std::os::fd::AsRawFd::as_raw_fd(&self.fd),
+                &mut buf,
+                MsgFlags::empty(),
+            ) {
+                Ok(n) => break n,
+                Err(Errno::EINTR) => continue,
+                Err(e) => return Err(e).context("receive handshake message"),
+            }
+        };
+        if n == 0 {
+            return Ok(None);
+        }
+        let msg = serde_json::from_slice(&buf[..n]).context("decode handshake message")?;
+        Ok(Some(msg))
+    }
+
+    /// The socket, e.g. to hand to a process that must not keep it.
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.fd.as_fd()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_cross_the_pair_whole_and_eof_is_none() {
+        let (a, b) = pair().expect("pair");
+        a.send(&Msg::InitPid { pid: 42 }).expect("send");
+        a.send(&Msg::Error {
+            errno: 2,
+            msg: "exec /bin/nosuch".into(),
+        })
+        .expect("send");
+        assert_eq!(b.recv().expect("recv"), Some(Msg::InitPid { pid: 42 }));
+        assert_eq!(
+            b.recv().expect("recv"),
+            Some(Msg::Error {
+                errno: 2,
+                msg: "exec /bin/nosuch".into()
+            })
+        );
+        drop(a);
+        assert_eq!(b.recv().expect("recv"), None);
+    }
+}

@@ -1,0 +1,52 @@
+//! The messages parent and init exchange during `create`.
+//!
+//! ```text
+//!  parent (berth create)                          init (the cloned child)
+//!  ─────────────────────                          ───────────────────────
+//!  clone3(CLONE_NEW* …) ───────────────────────▶  fast path: already in its new namespaces
+//!                                                 otherwise: setns(joined), unshare(user)
+//!                        ◀──────────────────────  IdMapsPlease      (new user namespace only)
+//!  write uid_map, gid_map
+//!  IdMapsDone ─────────────────────────────────▶
+//!                                                 unshare(the other new namespaces)
+//!                                                 pid/time namespace pending: clone again;
+//!                        ◀──────────────────────  InitPid { pid }   the first child exits
+//!                                                 lo up, hostname, mounts, devices,
+//!                                                 pivot_root, sysctl, console, masked and
+//!                                                 read-only paths, rlimits, user, caps,
+//!                                                 executable and cwd checked
+//!                        ◀──────────────────────  Ready             or Error { errno, msg },
+//!  write --pid-file, state "created", exit                          then _exit(1)
+//!                                                 block on exec.fifo until `berth start`
+//!                                                 execve(process.args)
+//! ```
+//!
+//! Messages are JSON, one per SOCK_SEQPACKET datagram, so a message is
+//! never split or merged; EOF means every init-side copy of the socket was
+//! closed (by exit or by execve, as it is close-on-exec).
+
+use serde::{Deserialize, Serialize};
+
+/// One message of the create handshake.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Msg {
+    /// init → parent: I am in my new user namespace; write my id maps.
+    IdMapsPlease,
+    /// parent → init: the maps are written.
+    IdMapsDone,
+    /// init → parent: the real init is this pid (the sender, an
+    /// intermediate process, exits next).
+    InitPid {
+        /// Pid of the real init, in the parent's pid namespace.
+        pid: i32,
+    },
+    /// init → parent: the container is built; init waits for `start`.
+    Ready,
+    /// init → parent: setup failed; init exits.
+    Error {
+        /// The errno behind the failure, 0 when there is none.
+        errno: i32,
+        /// The whole error chain, one line.
+        msg: String,
+    },
+}
