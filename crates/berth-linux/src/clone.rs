@@ -86,8 +86,13 @@ pub fn spawn(ns_flags: u64, opts: Options<'_>, child: impl FnOnce() -> i32) -> S
         flags,
         // The kernel writes the pidfd (an int) to this address.
         pidfd: std::ptr::addr_of_mut!(pidfd) as u64,
-        // A sibling's exit is reported to our parent, which expects SIGCHLD.
-        exit_signal: libc::SIGCHLD as u64,
+        // SIGCHLD tells the parent of the exit. With CLONE_PARENT clone3
+        // requires 0: the child then inherits the caller's exit signal.
+        exit_signal: if opts.sibling {
+            0
+        } else {
+            libc::SIGCHLD as u64
+        },
         ..CloneArgs::default()
     };
     if let Some(cgroup) = opts.cgroup {
@@ -108,7 +113,7 @@ pub fn spawn(ns_flags: u64, opts: Options<'_>, child: impl FnOnce() -> i32) -> S
         )
     };
     if ret == -1 && Errno::last() == Errno::ENOSYS && opts.cgroup.is_none() {
-        let legacy = (flags & !CLONE_PIDFD) | libc::SIGCHLD as u64;
+        let legacy = (flags & !CLONE_PIDFD) | args.exit_signal;
         // SAFETY: as above, fork semantics: no CLONE_VM, no new stack (0),
         // and no parent/child tid or tls pointers are requested.
         ret = unsafe { libc::syscall(libc::SYS_clone, legacy, 0usize, 0usize, 0usize, 0usize) };

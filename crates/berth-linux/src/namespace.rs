@@ -73,7 +73,8 @@ pub fn unshare(flags: u64) -> Result<(), SysError> {
 
 /// `CloneFlags` from raw bits (namespace bits all fit in a c_int).
 fn clone_flags(bits: u64) -> CloneFlags {
-    CloneFlags::from_bits_truncate(i32::try_from(bits).unwrap_or_default())
+    // retain: nix has no CLONE_NEWTIME constant, truncation would drop it.
+    CloneFlags::from_bits_retain(i32::try_from(bits).unwrap_or_default())
 }
 
 fn setns_op(kind: NsKind) -> &'static str {

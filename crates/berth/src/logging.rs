@@ -54,7 +54,17 @@ pub fn init(log: Option<&Path>, format: LogFormat, debug: bool) -> anyhow::Resul
             Ok(true)
         }
         None => {
-            builder.with_writer(std::io::stderr).init();
+            // A close-on-exec copy of stderr, not fd 2 itself: init later
+            // points fd 2 at the container's terminal, and its log lines
+            // must still reach the stderr berth was started with.
+            use std::os::fd::AsFd;
+            let stderr = std::io::stderr()
+                .as_fd()
+                .try_clone_to_owned()
+                .context("dup stderr")?;
+            builder
+                .with_writer(Mutex::new(std::fs::File::from(stderr)))
+                .init();
             Ok(false)
         }
     }

@@ -30,14 +30,23 @@ pub fn mount_entry(root: &RootDir, m: &Mount, cgroups: &CgroupLayout) -> SysResu
         }
         MountKind::Filesystem { fstype, source } => {
             let target = root.resolve(&m.destination, Create::Dir)?;
-            mount(
-                Some(Path::new(source)),
+            let source = Some(Path::new(source));
+            match mount(
+                source,
                 &fd_path(&target),
                 Some(fstype),
                 m.flags,
                 Some(&m.data),
                 &shown,
-            )?;
+            ) {
+                // sysfs belongs to a network namespace: a user namespace that
+                // does not own the container's netns may not mount it. Bind
+                // the host's /sys instead, as runc does.
+                Err(e) if fstype == "sysfs" && e.errno == nix::errno::Errno::EPERM => {
+                    bind(root, m, Path::new("/sys"), true)?;
+                }
+                other => other?,
+            }
         }
     }
     propagate(root, &m.destination, &m.propagation)
