@@ -14,16 +14,27 @@ use nix::unistd::{chdir, chroot, fchdir, pivot_root};
 use crate::error::{Op, SysResult};
 use crate::mount::{fd_path, mount, remount, Create, RootDir};
 
-/// Sets the propagation of the whole mount namespace (`rootfsPropagation`,
-/// runc's default `MS_SLAVE | MS_REC`) and bind-mounts the rootfs onto
-/// itself so that it is a mount point pivot_root can switch to.
+/// runc's default `rootfsPropagation`: mounts made on the host still reach
+/// the container, none made in the container reach the host.
+pub const DEFAULT_PROPAGATION: u64 = libc::MS_SLAVE | libc::MS_REC;
+
+/// Sets the propagation of the whole mount namespace (`rootfsPropagation`)
+/// and bind-mounts the rootfs onto itself so that it is a mount point
+/// pivot_root can switch to.
 ///
-/// pivot_root(2) refuses a new root whose parent mount is shared. When the
-/// config asks for shared propagation the rootfs is bound twice: the first
-/// bind is made private and becomes the parent of the second.
+/// Unbindable propagation would forbid that very bind, so the namespace
+/// starts as the default and [`set_root_propagation`] applies it after the
+/// switch. pivot_root(2) refuses a new root whose parent mount is shared:
+/// with shared propagation the rootfs is bound twice, the first bind made
+/// private to be the parent of the second.
 pub fn prepare(rootfs: &Path, propagation: u64) -> SysResult<()> {
     let root = Path::new("/");
-    mount(None, root, None, propagation, None, root)?;
+    let initial = if propagation & libc::MS_UNBINDABLE != 0 {
+        DEFAULT_PROPAGATION
+    } else {
+        propagation
+    };
+    mount(None, root, None, initial, None, root)?;
     let bind = libc::MS_BIND | libc::MS_REC;
     mount(Some(rootfs), rootfs, None, bind, None, rootfs)?;
     if propagation & libc::MS_SHARED != 0 {
@@ -31,6 +42,17 @@ pub fn prepare(rootfs: &Path, propagation: u64) -> SysResult<()> {
         mount(Some(rootfs), rootfs, None, bind, None, rootfs)?;
     }
     Ok(())
+}
+
+/// After the switch, gives the new `/` the configured propagation (the
+/// bind made by [`prepare`] did not inherit it). Nothing to do for the
+/// default.
+pub fn set_root_propagation(propagation: u64) -> SysResult<()> {
+    if propagation == DEFAULT_PROPAGATION {
+        return Ok(());
+    }
+    let root = Path::new("/");
+    mount(None, root, None, propagation, None, root)
 }
 
 /// Makes `rootfs` the root of the mount namespace with pivot_root(2) and

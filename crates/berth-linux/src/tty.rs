@@ -82,3 +82,45 @@ pub fn make_controlling(slave: &OwnedFd) -> SysResult<()> {
     }
     Ok(())
 }
+
+/// The window size (rows, columns) of the terminal at `fd`, if it is one.
+pub fn get_size(fd: impl AsFd) -> Option<(u16, u16)> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a winsize into the struct we own; a non-tty
+    // fd fails with ENOTTY and leaves it untouched.
+    let ret = unsafe { libc::ioctl(fd.as_fd().as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
+    (ret == 0).then_some((ws.ws_row, ws.ws_col))
+}
+
+/// Receives one fd sent with SCM_RIGHTS over the unix socket `sock`.
+pub fn recv_fd(sock: BorrowedFd<'_>) -> SysResult<OwnedFd> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned};
+    let mut buf = [0u8; 4096];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<()>(
+        sock.as_raw_fd(),
+        &mut iov,
+        Some(&mut space),
+        MsgFlags::MSG_CMSG_CLOEXEC,
+    )
+    .op("receive console fd")?;
+    for cmsg in msg.cmsgs().op("receive console fd")? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            if let Some(&fd) = fds.first() {
+                // SAFETY: the kernel installed this fd in our table for us
+                // (SCM_RIGHTS); nothing else owns it.
+                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+            }
+        }
+    }
+    Err(SysError::new(
+        "receive console fd: no fd in message",
+        nix::errno::Errno::EBADMSG,
+    ))
+}

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod commands;
+pub mod console;
 pub mod create;
 pub mod init;
 pub mod logging;

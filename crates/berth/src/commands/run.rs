@@ -8,6 +8,7 @@ use nix::unistd::Pid;
 
 use crate::cli::RunArgs;
 use crate::commands::{delete, start};
+use crate::console;
 use crate::create::{self, Options};
 use crate::state::Store;
 
@@ -29,7 +30,17 @@ pub fn run(store: &Store, args: &RunArgs) -> anyhow::Result<i32> {
         // Orphans of a container without a pid namespace come to us.
         nix::sys::prctl::set_child_subreaper(true).context("prctl PR_SET_CHILD_SUBREAPER")?;
     }
-    let created = create::create(store, &Options::from_flags(&args.id, &args.flags))?;
+    // In the foreground without --console-socket, a terminal's pty comes
+    // to berth itself (unused unless the config asks for a terminal).
+    let (ours, theirs) = match (&args.flags.console_socket, args.detach) {
+        (None, false) => console::pair().map(|(a, b)| (Some(a), Some(b)))?,
+        _ => (None, None),
+    };
+    let created = create::create(store, &Options::from_flags(&args.id, &args.flags), theirs)?;
+    let master = match (&ours, created.terminal) {
+        (Some(ours), true) => Some(console::receive_master(ours)?),
+        _ => None,
+    };
     if let Err(err) = start::start(&created.locked) {
         delete::kill_and_wait(&created.record)?;
         delete::destroy(created.locked)?;
@@ -42,6 +53,9 @@ pub fn run(store: &Store, args: &RunArgs) -> anyhow::Result<i32> {
     // Let other commands (state, kill) at the container while it runs.
     drop(created.locked);
     signals::forward_to(init, &FORWARDED)?;
+    if let Some(master) = &master {
+        console::proxy(master)?;
+    }
     let code = wait_for(init)?;
     if !args.keep {
         let locked = store.lock(&args.id)?;

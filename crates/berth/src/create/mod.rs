@@ -59,16 +59,26 @@ pub struct Created {
     pub locked: Locked,
     /// Its record as saved.
     pub record: Record,
+    /// Whether init made a pty (`process.terminal`).
+    pub terminal: bool,
 }
 
-/// Builds the container; see the module docs.
-pub fn create(store: &Store, opts: &Options) -> anyhow::Result<Created> {
+/// Builds the container; see the module docs. `console_fd`, when given, is
+/// the socket init sends a terminal's pty master to (instead of
+/// `--console-socket`).
+pub fn create(
+    store: &Store,
+    opts: &Options,
+    console_fd: Option<OwnedFd>,
+) -> anyhow::Result<Created> {
+    // The cheapest check first: a bad id needs no config.
+    crate::state::id::validate(&opts.id)?;
     let loaded = berth_spec::load_with_warnings(&opts.bundle)?;
     for warning in &loaded.warnings {
         tracing::warn!("{warning}");
     }
     let plan = loaded.plan;
-    let prepared = preflight::check(&plan, opts.console_socket.as_deref())?;
+    let prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
     let mut cleanup = Cleanup {
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
@@ -108,6 +118,7 @@ pub fn create(store: &Store, opts: &Options) -> anyhow::Result<Created> {
     Ok(Created {
         locked: cleanup.disarm()?,
         record,
+        terminal: plan.process.terminal,
     })
 }
 

@@ -23,7 +23,11 @@ pub struct Prepared {
 
 /// Opens the namespaces to join, checks the capabilities and connects the
 /// console socket.
-pub fn check(plan: &Plan, console_socket: Option<&Path>) -> anyhow::Result<Prepared> {
+pub fn check(
+    plan: &Plan,
+    console_socket: Option<&Path>,
+    console_fd: Option<OwnedFd>,
+) -> anyhow::Result<Prepared> {
     let mut joins = Vec::new();
     for (i, ns) in plan.namespaces.iter().enumerate() {
         if let Some(path) = &ns.join {
@@ -33,7 +37,11 @@ pub fn check(plan: &Plan, console_socket: Option<&Path>) -> anyhow::Result<Prepa
         }
     }
     check_capabilities(plan)?;
-    let console = connect_console(plan, console_socket)?;
+    let console = match console_fd {
+        // `run` in the foreground: berth itself is the other end.
+        Some(fd) if plan.process.terminal => Some(fd),
+        _ => connect_console(plan, console_socket)?,
+    };
     let needs_cgroups = plan
         .mounts
         .iter()

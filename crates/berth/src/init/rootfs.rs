@@ -36,7 +36,7 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     } else {
         rootfs::pivot(path)?;
     }
-    Ok(())
+    rootfs::set_root_propagation(plan.rootfs_propagation).context("linux.rootfsPropagation")
 }
 
 /// After the switch: sysctls (before /proc/sys becomes read-only), then

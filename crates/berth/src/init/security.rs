@@ -27,7 +27,9 @@ pub fn apply(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     let refused = caps::apply(&process.capabilities).context("process.capabilities")?;
     if refused.0 != 0 {
         let names: Vec<String> = refused.iter().map(caps::name).collect();
-        tracing::warn!(
+        // Expected with `runc spec`'s own config (ambient without inheritable):
+        // runc 1.1 says nothing, so this is only a debug line.
+        tracing::debug!(
             "process.capabilities.ambient: {} not raised: a capability must also be permitted and inheritable",
             names.join(", ")
         );
