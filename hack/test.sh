@@ -1,0 +1,41 @@
+#!/bin/bash
+# The whole test suite, from a fresh Debian machine:
+#   1. install what the tests need (hack/install-deps.sh);
+#   2. formatting, file sizes, clippy with the workspace lints;
+#   3. unit tests of every crate (unprivileged, in parallel);
+#   4. the end-to-end suite against berth (real containers, as root,
+#      BERTH_E2E_STRICT=1: a skip for a missing host feature is a failure);
+#   5. the same suite against Debian's runc, the reference: our tests check
+#      the OCI spec, not berth's quirks (berth-only checks print SKIP).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" -ne 0 ]; then
+	exec sudo -E "$0" "$@"
+fi
+
+step() { printf '\n=== %s\n' "$*"; }
+
+step "dependencies"
+hack/install-deps.sh
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "file sizes"
+hack/check-file-size.sh
+
+step "clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "unit tests"
+cargo test --workspace --locked --exclude berth-e2e
+
+step "e2e against berth"
+cargo build --release --locked -p berth
+BERTH_BIN=$PWD/target/release/berth hack/test-e2e.sh --locked --no-fail-fast
+
+step "e2e against runc ($(runc --version | head -n1))"
+BERTH_BIN=/usr/sbin/runc hack/test-e2e.sh --locked --no-fail-fast
+
+step "all tests passed"
