@@ -30,6 +30,15 @@ pub fn set_oom_score_adj(value: i32) -> SysResult<()> {
     std::fs::write(path, value.to_string()).op_at("write", path)
 }
 
+/// `prctl(PR_SET_DUMPABLE, 0)`: until it execs, init is the berth binary,
+/// and a process of the container (one sharing a joined pid namespace)
+/// must not reach it through `/proc/<pid>/exe` or `mem` (CVE-2019-5736's
+/// route to overwriting the runtime). execve(2) resets the flag for the
+/// container's own program.
+pub fn set_non_dumpable() -> SysResult<()> {
+    nix::sys::prctl::set_dumpable(false).op("prctl PR_SET_DUMPABLE")
+}
+
 /// `prctl(PR_SET_NO_NEW_PRIVS)`.
 pub fn set_no_new_privs() -> SysResult<()> {
     nix::sys::prctl::set_no_new_privs().op("prctl PR_SET_NO_NEW_PRIVS")

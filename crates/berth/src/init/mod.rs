@@ -75,6 +75,7 @@ fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
 /// when a pid or time namespace only applies to children, clones the init
 /// and hands its pid to the parent (returning `Ok` to exit).
 fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    berth_linux::attrs::set_non_dumpable()?;
     namespaces::enter(ctx)?;
     if !namespaces::needs_fork(ctx) {
         return finish(ctx).map(|never| match never {});

@@ -4,9 +4,12 @@
 //!    we may join any namespace, but once in another user namespace we may
 //!    only join those it owns (runc #4492 ordering).
 //! 2. Make the new user namespace (unless clone already did) and have the
-//!    parent write its id maps; then become root inside it.
-//! 3. Unshare the other new namespaces, now owned by that user namespace.
-//! 4. A pid or time namespace applies to children only: the caller forks.
+//!    parent write its id maps.
+//! 3. Unshare the other new namespaces, now owned by that user namespace;
+//!    write time offsets and the oom score; become root inside the user
+//!    namespace.
+//! 4. A pid or time namespace applies to children only: the caller clones
+//!    once more.
 
 use anyhow::Context;
 use berth_linux::{attrs, idmap, namespace, net};
@@ -42,12 +45,20 @@ pub fn enter(ctx: &InitContext<'_>) -> anyhow::Result<()> {
             Some(Msg::IdMapsDone) => {}
             other => anyhow::bail!("expected IdMapsDone from the parent, got {other:?}"),
         }
-        become_root(ctx)?;
     }
     namespace::unshare(pending & !user)?;
+    // Our own /proc files are written before we become root of a new user
+    // namespace: init is non-dumpable, so they belong to the host's root,
+    // which we still are until then.
     if pending & NsKind::Time.clone_flag() != 0 && !ctx.plan.time_offsets.is_empty() {
         let offsets = idmap::format_time_offsets(&ctx.plan.time_offsets);
         idmap::write_time_offsets(Pid::this(), &offsets).context("linux.timeOffsets")?;
+    }
+    if let Some(score) = ctx.plan.process.oom_score_adj {
+        attrs::set_oom_score_adj(score).context("process.oomScoreAdj")?;
+    }
+    if ctx.plan.namespace(NsKind::User).is_some() {
+        become_root(ctx)?;
     }
     Ok(())
 }
@@ -64,22 +75,29 @@ pub fn needs_fork(ctx: &InitContext<'_>) -> bool {
             .any(|(k, _)| matches!(k, NsKind::Pid | NsKind::Time))
 }
 
-/// Takes uid/gid 0 inside a new user namespace when the maps include it,
-/// so that files made during setup belong to the container's root.
+/// Takes uid/gid 0 inside the user namespace, so that files made during
+/// setup belong to the container's root. For a new namespace only when the
+/// maps include 0; a joined namespace's maps are unknown, so there an id
+/// that is not mapped (EINVAL) is not an error.
 fn become_root(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    let joined = !ctx.plan.creates(NsKind::User);
     let maps_zero = |maps: &[berth_spec::plan::IdMap]| maps.iter().any(|m| m.container_id == 0);
-    if maps_zero(&ctx.plan.gid_mappings) {
-        setresgid(Gid::from_raw(0), Gid::from_raw(0), Gid::from_raw(0))
-            .context("setresgid 0 in the user namespace")?;
+    let tolerate = |r: nix::Result<()>| match r {
+        Err(nix::errno::Errno::EINVAL) if joined => Ok(()),
+        other => other,
+    };
+    if joined || maps_zero(&ctx.plan.gid_mappings) {
+        let zero = Gid::from_raw(0);
+        tolerate(setresgid(zero, zero, zero)).context("setresgid 0 in the user namespace")?;
     }
-    if maps_zero(&ctx.plan.uid_mappings) {
-        setresuid(Uid::from_raw(0), Uid::from_raw(0), Uid::from_raw(0))
-            .context("setresuid 0 in the user namespace")?;
+    if joined || maps_zero(&ctx.plan.uid_mappings) {
+        let zero = Uid::from_raw(0);
+        tolerate(setresuid(zero, zero, zero)).context("setresuid 0 in the user namespace")?;
     }
     Ok(())
 }
 
-/// Inside every namespace: loopback, names, oom score, keyring.
+/// Inside every namespace: loopback, names, keyring.
 pub fn configure(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     let plan = ctx.plan;
     if plan.creates(NsKind::Network) {
@@ -90,9 +108,6 @@ pub fn configure(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     }
     if let Some(name) = &plan.domainname {
         attrs::set_domainname(name).context("domainname")?;
-    }
-    if let Some(score) = plan.process.oom_score_adj {
-        attrs::set_oom_score_adj(score).context("process.oomScoreAdj")?;
     }
     if !ctx.no_new_keyring {
         attrs::join_session_keyring(&format!("_ses.{}", ctx.id)).context("session keyring")?;
