@@ -57,6 +57,19 @@ pub enum Command {
     /// List containers.
     #[command(alias = "ls")]
     List(ListArgs),
+    /// Write a starter config.json into the bundle directory.
+    Spec(SpecArgs),
+}
+
+/// `spec`.
+#[derive(Debug, Args)]
+pub struct SpecArgs {
+    /// Where to write config.json.
+    #[arg(short, long, default_value = ".")]
+    pub bundle: PathBuf,
+    /// A template for running without root (not supported yet).
+    #[arg(long)]
+    pub rootless: bool,
 }
 
 /// A container id.

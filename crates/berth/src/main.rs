@@ -40,6 +40,7 @@ fn dispatch(cli: &Cli, command: &Command, store: &Store) -> anyhow::Result<i32> 
         Command::Kill(args) => commands::kill::run(store, args).map(|()| 0),
         Command::Delete(args) => commands::delete::run(store, args).map(|()| 0),
         Command::List(args) => commands::list::run(store, args).map(|()| 0),
+        Command::Spec(args) => commands::spec::run(&args.bundle, args.rootless).map(|()| 0),
     }
 }
 
