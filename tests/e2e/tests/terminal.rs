@@ -1,0 +1,74 @@
+//! `process.terminal` with `--console-socket`: the runtime sends the pty
+//! master over SCM_RIGHTS and the container's stdio is the slave.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use berth_test_harness::{require, unique_id, Bundle, ConsoleSocket, Runtime};
+
+#[test]
+fn console_socket_receives_a_working_pty_master() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox().terminal(true).args(["sh"]);
+    let console = ConsoleSocket::new();
+    let id = unique_id();
+    rt.create(
+        &id,
+        &b,
+        &["--console-socket", &console.path().to_string_lossy()],
+    )
+    .ok();
+    let mut pty = console.recv_master();
+    rt.start(&id).ok();
+
+    // Type commands into the terminal; `$((6*7))` proves the shell ran them
+    // (the echo of the typed line shows the unexpanded text).
+    pty.write("tty; [ -t 0 ] && [ -t 1 ] && [ -t 2 ] && echo stdio-is-a-tty; echo done-$((6*7))\n");
+    let out = pty.read_until("done-42");
+    assert!(out.contains("stdio-is-a-tty"), "{out:?}");
+    let tty = out
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("/dev/pts/"))
+        .unwrap_or_else(|| panic!("tty printed no /dev/pts/N: {out:?}"));
+    assert!(tty["/dev/pts/".len()..].parse::<u32>().is_ok(), "{tty}");
+
+    pty.write("exit 0\n");
+    pty.read_to_eof();
+    rt.wait_status(&id, "stopped");
+    rt.delete(&id, false).ok();
+    rt.assert_no_residue(&id);
+}
+
+#[test]
+fn stdio_is_the_pty_and_it_is_the_controlling_terminal() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox()
+        .terminal(true)
+        .sh("for f in 0 1 2; do readlink /proc/self/fd/$f; done; cut -d' ' -f7 /proc/self/stat; echo end-$((1+1))");
+    let console = ConsoleSocket::new();
+    let id = unique_id();
+    rt.create(
+        &id,
+        &b,
+        &["--console-socket", &console.path().to_string_lossy()],
+    )
+    .ok();
+    let mut pty = console.recv_master();
+    rt.start(&id).ok();
+    let out = pty.read_until("end-2");
+    let lines: Vec<&str> = out
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    // stdio all point at the same pts, and it is the controlling terminal
+    // (tty_nr, field 7 of /proc/self/stat, is non-zero).
+    assert!(lines.len() >= 4, "{out:?}");
+    assert!(lines[0].starts_with("/dev/pts/"), "{out:?}");
+    assert!(lines[1] == lines[0] && lines[2] == lines[0], "{out:?}");
+    assert_ne!(lines[3], "0", "no controlling terminal: {out:?}");
+    rt.wait_status(&id, "stopped");
+    rt.delete(&id, false).ok();
+    rt.assert_no_residue(&id);
+}
