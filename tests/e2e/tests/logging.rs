@@ -94,7 +94,7 @@ fn debug_log_of_a_run_is_all_json() {
     let rt = Runtime::new();
     let dir = temp_dir("berth-e2e-log");
     let log = dir.path().join("log.json");
-    let b = Bundle::busybox().args(&["true"]);
+    let b = Bundle::busybox().args(["true"]);
     let id = unique_id();
     let out = rt.run_with(&id, &b, &[], json_log(&log, true));
     out.ok();
