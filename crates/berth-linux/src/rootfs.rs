@@ -160,3 +160,28 @@ pub fn make_readonly(root: &RootDir, path: &Path) -> SysResult<()> {
 pub fn readonly_root(root: &RootDir) -> SysResult<()> {
     remount(root.fd(), libc::MS_RDONLY, Path::new("/"))
 }
+
+/// Bind-mounts the rootfs onto itself, and nothing else: for a container
+/// that shares the runtime's mount namespace, whose propagation is not
+/// ours to change. The bind makes the root a mount of its own, so that
+/// `root.readonly` can remount it.
+pub fn bind_self(rootfs: &Path) -> SysResult<()> {
+    mount(
+        Some(rootfs),
+        rootfs,
+        None,
+        libc::MS_BIND | libc::MS_REC,
+        None,
+        rootfs,
+    )
+}
+
+/// Without a mount namespace of its own the container shares the runtime's
+/// mounts: pivot_root would move the host's root, so chroot into the
+/// rootfs instead (runc does the same). Its mounts stay in the host's
+/// namespace until [`crate::mount::unmount_under`] removes them at delete.
+pub fn chroot_into(rootfs: &Path) -> SysResult<()> {
+    chdir(rootfs).op_at("chdir", rootfs)?;
+    chroot(".").op_at("chroot", rootfs)?;
+    chdir("/").op("chdir /")
+}

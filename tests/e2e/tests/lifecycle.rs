@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::Path;
 
-use berth_test_harness::{require, unique_id, Bundle, Runtime};
+use berth_test_harness::{berth_only, require, unique_id, Bundle, Runtime};
 
 /// A container that prints `ready`, waits for the host to create
 /// `rootfs/tmp/go`, prints `bye` and exits 0.
@@ -206,6 +206,28 @@ fn delete_refuses_a_running_container_without_force() {
         "delete without --force touched it: {st}"
     );
     assert_eq!(st["pid"], pid);
+    rt.delete(&id, true).ok();
+    rt.assert_no_residue(&id);
+}
+
+#[test]
+fn delete_refuses_a_created_container_without_force() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = sleeping_bundle();
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    berth_only!(
+        "runc 1.1.5 deletes a created container; runtime-spec says delete MUST fail unless stopped"
+    );
+    rt.delete(&id, false).fails();
+    let st = rt.state(&id);
+    assert_eq!(
+        st["status"], "created",
+        "delete without --force touched it: {st}"
+    );
+    rt.start(&id).ok();
+    rt.wait_status(&id, "running");
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);
 }

@@ -92,6 +92,38 @@ fn namespaces_not_listed_are_shared_with_the_host() {
 }
 
 #[test]
+fn without_a_mount_namespace_mounts_are_the_hosts_until_delete() {
+    require!(root);
+    let rt = Runtime::new();
+    // No mount namespace listed: the container shares the runtime's. runc
+    // refuses masked and read-only paths then, so the config has none.
+    let b = Bundle::busybox()
+        .namespaces(&["pid"])
+        .unset(&[], "hostname")
+        .unset(&["linux"], "maskedPaths")
+        .unset(&["linux"], "readonlyPaths")
+        .sh("readlink /proc/self/ns/mnt; test -e /proc/self/status && echo proc-mounted");
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    let proc_point = b.path().join("rootfs/proc");
+    let host = fs::read_to_string("/proc/self/mountinfo").expect("mountinfo");
+    assert!(
+        host.lines()
+            .any(|l| l.split(' ').nth(4) == Some(proc_point.to_str().unwrap())),
+        "no proc mount at {} in the host's namespace",
+        proc_point.display()
+    );
+    rt.start(&id).ok();
+    rt.wait_status(&id, "stopped");
+    let out = rt.container_stdout(&id);
+    assert_eq!(out.lines().next(), Some(host_ns("mnt").as_str()), "{out}");
+    assert!(out.contains("proc-mounted"), "{out}");
+    rt.delete(&id, false).ok();
+    berth_only!("runc 1.1.5 leaves such a container's mounts in the host's namespace after delete");
+    rt.assert_no_residue(&id);
+}
+
+#[test]
 fn time_namespace_differs_from_the_host() {
     require!(root, timens);
     berth_only!("runc 1.1.5 rejects the time namespace type (support came in runc 1.2)");

@@ -58,12 +58,6 @@ pub(super) fn convert(list: &[LinuxNamespace]) -> Result<Vec<Namespace>> {
             join: join.cloned(),
         });
     }
-    if !out.iter().any(|n| n.kind == NsKind::Mount) {
-        return Err(Invalid::new(
-            "linux.namespaces",
-            "a mount namespace is required (new or joined)",
-        ));
-    }
     Ok(out)
 }
 

@@ -74,6 +74,19 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
         })
         .collect();
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
+        let options = m.options().as_deref().unwrap_or_default();
+        if let Ok(parsed) = super::mount_options::parse(i, options) {
+            let is_bind = parsed.bind.is_some() || m.typ().as_deref() == Some("bind");
+            if is_bind && !parsed.data.is_empty() {
+                warnings.push(Warning {
+                    path: format!("mounts[{i}].options"),
+                    msg: format!(
+                        "{} ignored: a bind mount takes no filesystem options",
+                        parsed.data.join(",")
+                    ),
+                });
+            }
+        }
         if m.options().iter().flatten().any(|o| o == "tmpcopyup") {
             warnings.push(Warning {
                 path: format!("mounts[{i}].options"),

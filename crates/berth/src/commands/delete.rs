@@ -8,8 +8,8 @@ use nix::unistd::Pid;
 use crate::cli::DeleteArgs;
 use crate::state::{status, Locked, Record, Store, StoreError};
 
-/// Deletes a stopped or created container; with `--force` also a running
-/// one, and a missing one is then no error (runc's rules).
+/// Deletes a stopped container; with `--force` any container, and a
+/// missing one is then no error (runc's rule).
 pub fn run(store: &Store, args: &DeleteArgs) -> anyhow::Result<()> {
     let locked = match store.lock(&args.id) {
         Err(StoreError::NotFound(_)) if args.force => {
@@ -21,16 +21,15 @@ pub fn run(store: &Store, args: &DeleteArgs) -> anyhow::Result<()> {
     let record = locked.record()?;
     match status::derive(&record, &locked.fifo_path()) {
         Status::Stopped => {}
-        // A created container never ran the user's process: runc deletes
-        // it without --force.
-        Status::Created => kill_and_wait(&record)?,
         _ if args.force => kill_and_wait(&record)?,
+        // runtime-spec "Delete": deleting a container that is not stopped
+        // MUST fail, created included (runc 1.1 deletes a created one).
         other => bail!(
-            "cannot delete container {}: it is {other}; stop it first or use --force",
+            "cannot delete container {}: it is {other}; kill it first or use --force",
             args.id
         ),
     }
-    destroy(locked)
+    destroy(locked, &record)
 }
 
 /// SIGKILLs init (if it is still the process we started) and waits until
@@ -50,8 +49,14 @@ pub fn kill_and_wait(record: &Record) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Removes everything the container holds on the host.
-pub fn destroy(locked: Locked) -> anyhow::Result<()> {
+/// Removes everything the (stopped) container holds on the host: the
+/// mounts it made in berth's mount namespace if it had none of its own,
+/// and its state directory.
+pub fn destroy(locked: Locked, record: &Record) -> anyhow::Result<()> {
     let id = locked.id().to_string();
+    if record.host_mounts {
+        berth_linux::mount::unmount_under(&record.rootfs)
+            .with_context(|| format!("container {id}"))?;
+    }
     locked.destroy().with_context(|| format!("container {id}"))
 }

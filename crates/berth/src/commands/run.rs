@@ -43,7 +43,7 @@ pub fn run(store: &Store, args: &RunArgs) -> anyhow::Result<i32> {
     };
     if let Err(err) = start::start(&created.locked) {
         delete::kill_and_wait(&created.record)?;
-        delete::destroy(created.locked)?;
+        delete::destroy(created.locked, &created.record)?;
         return Err(err);
     }
     if args.detach {
@@ -59,7 +59,7 @@ pub fn run(store: &Store, args: &RunArgs) -> anyhow::Result<i32> {
     let code = wait_for(init)?;
     if !args.keep {
         let locked = store.lock(&args.id)?;
-        delete::destroy(locked)?;
+        delete::destroy(locked, &created.record)?;
     }
     Ok(code)
 }

@@ -82,6 +82,10 @@ pub fn create(
     let mut cleanup = Cleanup {
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
+        host_mounts: plan
+            .namespace(NsKind::Mount)
+            .is_none()
+            .then(|| plan.root.path.clone()),
     };
     let locked = cleanup.locked()?;
     let fifo = make_fifo(&locked.fifo_path())?;
@@ -147,6 +151,7 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> anyhow::R
         owner: owner_name(),
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
+        host_mounts: plan.namespace(NsKind::Mount).is_none(),
     })
 }
 
@@ -173,6 +178,9 @@ pub fn write_pid_file(path: &Path, pid: i32) -> anyhow::Result<()> {
 struct Cleanup {
     locked: Option<Locked>,
     procs: Processes,
+    /// The rootfs, when the container shares berth's mount namespace and
+    /// its mounts would outlive init.
+    host_mounts: Option<PathBuf>,
 }
 
 impl Cleanup {
@@ -191,6 +199,7 @@ impl Cleanup {
 
     fn disarm(mut self) -> anyhow::Result<Locked> {
         self.procs = Processes::default();
+        self.host_mounts = None;
         self.locked
             .take()
             .context("container directory already released")
@@ -208,6 +217,11 @@ impl Drop for Cleanup {
             }
             // Our child: reaping it also guarantees it is gone.
             let _ = waitpid(child.pid, None);
+        }
+        if let Some(rootfs) = self.host_mounts.take() {
+            if let Err(e) = berth_linux::mount::unmount_under(&rootfs) {
+                tracing::error!("cleanup after failed create: {e:#}");
+            }
         }
         if let Some(locked) = self.locked.take() {
             if let Err(e) = locked.destroy() {

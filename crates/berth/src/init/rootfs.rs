@@ -13,12 +13,21 @@ use nix::fcntl::OFlag;
 use super::InitContext;
 
 /// Everything before and including the switch to the new root.
+///
+/// Without a mount namespace of its own (none listed: the container
+/// shares berth's), the host's propagation is left alone and the switch is
+/// a chroot; the mounts are removed at delete.
 pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     let plan = ctx.plan;
     let path = &plan.root.path;
+    let own_mounts = plan.namespace(NsKind::Mount).is_some();
     // Exact modes for what setup creates; the config's umask is set before exec.
     attrs::set_umask(0);
-    rootfs::prepare(path, plan.rootfs_propagation).context("linux.rootfsPropagation")?;
+    if own_mounts {
+        rootfs::prepare(path, plan.rootfs_propagation).context("linux.rootfsPropagation")?;
+    } else {
+        rootfs::bind_self(path).context("root.path")?;
+    }
     let root = RootDir::open(path).context("root.path")?;
     for (i, m) in plan.mounts.iter().enumerate() {
         mount_entry(&root, m, ctx.cgroups)
@@ -31,6 +40,9 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         devices::ptmx(&root)?;
     }
     drop(root);
+    if !own_mounts {
+        return Ok(rootfs::chroot_into(path)?);
+    }
     if ctx.no_pivot {
         rootfs::move_root(path).context("--no-pivot")?;
     } else {

@@ -41,4 +41,9 @@ pub struct Record {
     /// The config's annotations.
     #[serde(default)]
     pub annotations: BTreeMap<String, String>,
+    /// The container shares berth's mount namespace (none in the config),
+    /// so its mounts under the rootfs outlive its processes and `delete`
+    /// must remove them.
+    #[serde(default)]
+    pub host_mounts: bool,
 }

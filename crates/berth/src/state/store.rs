@@ -276,6 +276,7 @@ mod tests {
             owner: "root".into(),
             oci_version: "1.2.0".into(),
             annotations: Default::default(),
+            host_mounts: false,
         }
     }
 

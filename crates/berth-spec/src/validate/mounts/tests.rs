@@ -132,18 +132,18 @@ fn bind_source_must_exist() {
 }
 
 #[test]
-fn bind_refuses_filesystem_options() {
+fn bind_drops_filesystem_options_with_a_warning() {
     let b = Bundle::new();
     b.touch("d/");
     let c = with_mounts(
-        json!([{"destination": "/x", "source": "d", "options": ["rbind", "mode=755"]}]),
+        json!([{"destination": "/x", "source": "d", "options": ["rbind", "mode=755", "size=1k"]}]),
     );
+    let loaded = b.load(&c);
+    assert_eq!(loaded.plan.mounts[0].data, "");
+    let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
     assert_eq!(
-        b.invalid(&c),
-        err(
-            "mounts[0].options",
-            "bind mounts cannot take filesystem options, got \"mode=755\""
-        )
+        warnings,
+        ["mounts[0].options: mode=755,size=1k ignored: a bind mount takes no filesystem options"]
     );
 }
 
