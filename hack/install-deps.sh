@@ -2,11 +2,12 @@
 # Install what building and testing berth needs on a Debian machine:
 # busybox-static (the test rootfs), runc (the reference runtime the e2e
 # suite also runs against), binutils (readelf, to check busybox is static),
-# iproute2 and util-linux (namespaces for the tests to join).
+# iproute2 and util-linux (namespaces for the tests to join), libseccomp-dev
+# and pkg-config (the libseccomp crate links the C library).
 # The Rust toolchain is the machine's own (cargo must already be on PATH).
 set -euo pipefail
 
-packages=(busybox-static runc binutils iproute2 util-linux procps ca-certificates)
+packages=(busybox-static runc binutils iproute2 util-linux procps ca-certificates libseccomp-dev pkg-config)
 
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo -E "$0" "$@"

@@ -31,10 +31,12 @@ pub fn cloexec_from(first: RawFd) -> SysResult<()> {
     if ret == 0 {
         return Ok(());
     }
-    if Errno::last() != Errno::ENOSYS && Errno::last() != Errno::EINVAL {
+    // ENOSYS/EINVAL: Linux < 5.11; EPERM: a seccomp profile older than
+    // close_range that returns errors for unknown syscalls. Walk
+    // /proc/self/fd instead.
+    if !matches!(Errno::last(), Errno::ENOSYS | Errno::EINVAL | Errno::EPERM) {
         return Err(SysError::new("close_range", Errno::last()));
     }
-    // Linux < 5.11: walk /proc/self/fd.
     let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
         .op("read /proc/self/fd")?
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())

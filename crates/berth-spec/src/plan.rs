@@ -54,6 +54,8 @@ pub struct Plan {
     pub sysctl: BTreeMap<String, String>,
     /// `linux.cgroupsPath`, unchanged; `None` when absent.
     pub cgroups_path: Option<String>,
+    /// `linux.seccomp`; `None` runs the process without a filter.
+    pub seccomp: Option<Seccomp>,
     /// `annotations`.
     pub annotations: BTreeMap<String, String>,
 }
@@ -331,6 +333,95 @@ pub struct Device {
     pub uid: u32,
     /// `gid`; 0 when absent.
     pub gid: u32,
+}
+
+/// `linux.seccomp`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seccomp {
+    /// `defaultAction` (with `defaultErrnoRet` folded in).
+    pub default_action: SeccompAction,
+    /// `architectures`, as libseccomp names them (`SCMP_ARCH_X86_64`).
+    pub architectures: Vec<String>,
+    /// `flags`.
+    pub flags: Vec<SeccompFlag>,
+    /// `syscalls`, in config order.
+    pub syscalls: Vec<SyscallRule>,
+}
+
+/// What a seccomp rule does to a matching system call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeccompAction {
+    /// `SCMP_ACT_KILL` and `SCMP_ACT_KILL_THREAD`.
+    KillThread,
+    /// `SCMP_ACT_KILL_PROCESS`.
+    KillProcess,
+    /// `SCMP_ACT_TRAP`: SIGSYS.
+    Trap,
+    /// `SCMP_ACT_ERRNO`: fail with this errno (`errnoRet`, EPERM by default).
+    Errno(u16),
+    /// `SCMP_ACT_TRACE`: notify a tracer with this value (`errnoRet`).
+    Trace(u16),
+    /// `SCMP_ACT_LOG`: allow and log.
+    Log,
+    /// `SCMP_ACT_ALLOW`.
+    Allow,
+}
+
+/// `linux.seccomp.flags`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SeccompFlag {
+    /// `SECCOMP_FILTER_FLAG_LOG`.
+    Log,
+    /// `SECCOMP_FILTER_FLAG_TSYNC`.
+    Tsync,
+    /// `SECCOMP_FILTER_FLAG_SPEC_ALLOW`.
+    SpecAllow,
+    /// `SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV` (needs libseccomp 2.6).
+    WaitKillableRecv,
+}
+
+/// One `linux.seccomp.syscalls` entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SyscallRule {
+    /// `names`: never empty.
+    pub names: Vec<String>,
+    /// `action` (with `errnoRet` folded in).
+    pub action: SeccompAction,
+    /// `args`: all must match (but see runc's rule in berth-linux for
+    /// several conditions on one argument).
+    pub args: Vec<SyscallArg>,
+}
+
+/// One condition on a system call argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SyscallArg {
+    /// `index`: 0 to 5.
+    pub index: u32,
+    /// `value`; the mask for [`ArgOp::MaskedEqual`].
+    pub value: u64,
+    /// `valueTwo`: the value for [`ArgOp::MaskedEqual`].
+    pub value_two: u64,
+    /// `op`.
+    pub op: ArgOp,
+}
+
+/// `linux.seccomp.syscalls[].args[].op`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArgOp {
+    /// `SCMP_CMP_NE`.
+    NotEqual,
+    /// `SCMP_CMP_LT`.
+    Less,
+    /// `SCMP_CMP_LE`.
+    LessOrEqual,
+    /// `SCMP_CMP_EQ`.
+    Equal,
+    /// `SCMP_CMP_GE`.
+    GreaterOrEqual,
+    /// `SCMP_CMP_GT`.
+    Greater,
+    /// `SCMP_CMP_MASKED_EQ`: `(arg & value) == valueTwo`.
+    MaskedEqual,
 }
 
 impl Plan {

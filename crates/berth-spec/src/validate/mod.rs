@@ -13,6 +13,7 @@ mod mount_options;
 mod mounts;
 mod namespaces;
 mod process;
+mod seccomp;
 mod sysctl;
 mod version;
 mod warnings;
@@ -60,7 +61,6 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
     let root = root(spec, bundle)?;
     let process = process::convert(spec.process().as_ref())?;
     let linux = spec.linux().as_ref();
-    reject_unsupported(linux)?;
 
     let namespaces = namespaces::convert(of(linux, Linux::namespaces))?;
     let hostname = non_empty(spec.hostname());
@@ -100,6 +100,10 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
         cgroups_path: linux
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned()),
+        seccomp: linux
+            .and_then(|l| l.seccomp().as_ref())
+            .map(seccomp::convert)
+            .transpose()?,
         annotations: spec
             .annotations()
             .clone()
@@ -108,15 +112,6 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
             .collect(),
     };
     Ok((plan, warnings::collect(spec)))
-}
-
-/// Fields that would weaken isolation if ignored: refused until berth
-/// implements them.
-fn reject_unsupported(linux: Option<&Linux>) -> Result<()> {
-    if linux.is_some_and(|l| l.seccomp().is_some()) {
-        return Err(Invalid::new("linux.seccomp", "not supported yet"));
-    }
-    Ok(())
 }
 
 /// `root`: resolved against the bundle, must be an existing directory;

@@ -67,13 +67,6 @@ fn root_must_be_an_existing_directory() {
 }
 
 #[test]
-fn seccomp_is_refused() {
-    let mut c = minimal();
-    c["linux"]["seccomp"] = json!({"defaultAction": "SCMP_ACT_ALLOW"});
-    assert_eq!(invalid(&c), err("linux.seccomp", "not supported yet"));
-}
-
-#[test]
 fn masked_and_readonly_paths_must_be_absolute() {
     let mut c = minimal();
     c["linux"]["maskedPaths"] = json!(["/proc/kcore", "/proc//keys/"]);

@@ -103,6 +103,7 @@ pub fn create(
         preserve_fds: opts.preserve_fds,
         cgroups: &prepared.cgroups,
         setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
+        seccomp: prepared.seccomp.as_ref(),
     };
     cleanup.procs.first = Some(spawn::spawn(&ctx)?);
     // Only init may hold these now: EOF on the socket must mean init is

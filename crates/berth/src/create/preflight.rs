@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{bail, Context};
 use berth_linux::mount::CgroupLayout;
-use berth_linux::{caps, namespace};
+use berth_linux::{caps, namespace, seccomp};
 use berth_spec::plan::{MountKind, NsKind, Plan};
 
 /// What the parent prepares for init from the checks.
@@ -19,6 +19,8 @@ pub struct Prepared {
     pub console: Option<OwnedFd>,
     /// Host cgroup hierarchies (only read when a `cgroup` mount needs them).
     pub cgroups: CgroupLayout,
+    /// The seccomp filter, built here so a bad profile fails before the clone.
+    pub seccomp: Option<seccomp::Filter>,
 }
 
 /// Opens the namespaces to join, checks the capabilities and connects the
@@ -51,10 +53,12 @@ pub fn check(
     } else {
         CgroupLayout::default()
     };
+    let seccomp = plan.seccomp.as_ref().map(seccomp::compile).transpose()?;
     Ok(Prepared {
         joins,
         console,
         cgroups,
+        seccomp,
     })
 }
 

@@ -49,6 +49,8 @@ pub struct InitContext<'a> {
     pub cgroups: &'a CgroupLayout,
     /// Whether setgroups(2) is allowed (not denied in a new user namespace).
     pub setgroups_allowed: bool,
+    /// `linux.seccomp`, built by the parent.
+    pub seccomp: Option<&'a berth_linux::seccomp::Filter>,
 }
 
 /// init's entry point; returns the exit code of the process it runs in.
@@ -104,7 +106,10 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     let program = exec::prepare(ctx)?;
     ctx.chan.send(&Msg::Ready)?;
     exec::wait_for_start(ctx)?;
-    let err = exec::exec(&program);
+    let err = match security::late_seccomp(ctx) {
+        Ok(()) => exec::exec(&program),
+        Err(err) => err,
+    };
     // The parent is gone by now: the container's stderr is the only
     // place left to say why.
     eprintln!("berth: {err:#}");

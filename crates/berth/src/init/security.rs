@@ -1,5 +1,5 @@
-//! Locking the process down: rlimits, the bounding set, the user, the
-//! capability sets, no_new_privs. Order as in runc `finalizeNamespace`.
+//! Locking the process down: rlimits, seccomp, the bounding set, the user,
+//! the capability sets, no_new_privs. Order as in runc `finalizeNamespace`.
 
 use anyhow::Context;
 use berth_linux::{attrs, caps, cred, fd, rlimit};
@@ -14,6 +14,13 @@ pub fn apply(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     rlimit::apply(&process.rlimits).context("process.rlimits")?;
     // Before the switch, while we may still chown them.
     fd::give_stdio_to(user.uid, user.gid)?;
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+    // while we have it (runc does the same).
+    if !process.no_new_privileges {
+        if let Some(filter) = ctx.seccomp {
+            filter.load()?;
+        }
+    }
     caps::drop_bounding(process.capabilities.bounding).context("process.capabilities.bounding")?;
     cred::keep_caps(true)?;
     cred::switch_user(
@@ -38,4 +45,14 @@ pub fn apply(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         attrs::set_no_new_privs()?;
     }
     Ok(())
+}
+
+/// With no_new_privs the filter is loaded as late as possible, after
+/// `start`, so that it governs as few of init's own system calls as
+/// possible (runc: "just before execve").
+pub fn late_seccomp(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    match ctx.seccomp {
+        Some(filter) if ctx.plan.process.no_new_privileges => Ok(filter.load()?),
+        _ => Ok(()),
+    }
 }
