@@ -49,8 +49,9 @@ pub fn set_umask(mask: u32) -> u32 {
     umask(Mode::from_bits_truncate(mask)).bits()
 }
 
-/// Joins a new session keyring named `name`, so the container does not
-/// share the caller's keys (runc `keys.JoinSessionKeyring`). Where keyctl
+/// Joins a new session keyring named `name` (runc: `_ses.<container id>`),
+/// so the container does not share the caller's keys (runc
+/// `keys.JoinSessionKeyring`). Where keyctl
 /// is unavailable (ENOSYS, or blocked by a seccomp profile) this is not an
 /// error, as in runc.
 pub fn join_session_keyring(name: &str) -> SysResult<()> {
@@ -70,15 +71,16 @@ pub fn join_session_keyring(name: &str) -> SysResult<()> {
             errno => Err(SysError::new("keyctl join session keyring", errno)),
         };
     }
-    // Let the container's user (possessor) view, read, write, search and
-    // link its keyring, and nobody else more than view (runc's mask).
+    // runc's permissions: the kernel's default for a session keyring
+    // (possessor all; user view, read, link: 0x3f130000) plus user search
+    // (`ModKeyringPerm(id, ^0, 0x080000)`).
     // SAFETY: KEYCTL_SETPERM takes a key serial and a permission mask.
     let ret = unsafe {
         libc::syscall(
             libc::SYS_keyctl,
             5, /* KEYCTL_SETPERM */
             ret,
-            0x3f1f_0000u32 | 0x0008_0000 | 0x0000_0008,
+            0x3f1b_0000u32,
         )
     };
     if ret < 0 {

@@ -393,3 +393,43 @@ fn run_detach_leaves_the_container_running() {
     rt.delete(&id, false).ok();
     rt.assert_no_residue(&id);
 }
+
+#[test]
+fn run_keep_leaves_the_stopped_container() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox().args(["true"]);
+    let id = unique_id();
+    rt.run_with(&id, &b, &["--keep"], Default::default()).ok();
+    assert_eq!(rt.status(&id), "stopped");
+    rt.delete(&id, false).ok();
+    rt.assert_no_residue(&id);
+}
+
+#[test]
+fn no_pivot_builds_the_same_container() {
+    require!(root);
+    let rt = Runtime::new();
+    // MS_MOVE + chroot instead of pivot_root: the rootfs, its mounts and
+    // the hostname must look the same from inside.
+    let b = Bundle::busybox().hostname("nopivot").sh(
+        "hostname; cat /etc/passwd | head -1; awk '$5 == \"/proc\" {n++} END {print n}' /proc/self/mountinfo; \
+         awk '$5 == \"/\" {print \"root-mount\"}' /proc/self/mountinfo",
+    );
+    let id = unique_id();
+    let out = rt
+        .run_with(&id, &b, &["--no-pivot"], Default::default())
+        .ok();
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "nopivot",
+            "root:x:0:0:root:/root:/bin/sh",
+            "1",
+            "root-mount"
+        ],
+        "{out}"
+    );
+    rt.assert_no_residue(&id);
+}

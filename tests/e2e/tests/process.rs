@@ -333,3 +333,41 @@ fn preserve_fds_passes_extra_fds_through() {
     // ls (the last command, so sh execs it) sees 0-4 plus its own dir fd 5.
     assert_eq!(fd_set(&rest), BTreeSet::from([0, 1, 2, 3, 4, 5]), "{out}");
 }
+
+/// The container's view of /proc/keys (the default config masks it).
+fn keys_bundle() -> Bundle {
+    let mut b = Bundle::busybox().sh("cat /proc/keys");
+    let masked = b.config_mut()["linux"]["maskedPaths"]
+        .as_array_mut()
+        .expect("maskedPaths");
+    masked.retain(|p| p != "/proc/keys");
+    b
+}
+
+#[test]
+fn new_session_keyring_named_after_the_container() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = keys_bundle();
+    let id = unique_id();
+    let out = rt.run(&id, &b).ok();
+    // The process possesses a session keyring named after the container
+    // (runc's name: `_ses.<id>`).
+    let name = format!("_ses.{id}:");
+    let found = out
+        .stdout
+        .lines()
+        .any(|l| l.contains(" keyring ") && l.split_whitespace().nth(8) == Some(name.as_str()));
+    assert!(found, "no keyring named {name}\n{out}");
+    rt.assert_no_residue(&id);
+
+    let id = unique_id();
+    let out = rt
+        .run_with(&id, &b, &["--no-new-keyring"], Default::default())
+        .ok();
+    assert!(
+        !out.stdout.contains(&id),
+        "--no-new-keyring still made one:\n{out}"
+    );
+    rt.assert_no_residue(&id);
+}

@@ -2,7 +2,7 @@
 //! master over SCM_RIGHTS and the container's stdio is the slave.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
-use berth_test_harness::{require, unique_id, Bundle, ConsoleSocket, Runtime};
+use berth_test_harness::{berth_only, require, unique_id, Bundle, ConsoleSocket, Runtime};
 
 #[test]
 fn console_socket_receives_a_working_pty_master() {
@@ -70,5 +70,23 @@ fn stdio_is_the_pty_and_it_is_the_controlling_terminal() {
     assert_ne!(lines[3], "0", "no controlling terminal: {out:?}");
     rt.wait_status(&id, "stopped");
     rt.delete(&id, false).ok();
+    rt.assert_no_residue(&id);
+}
+
+#[test]
+fn run_without_console_socket_proxies_the_pty() {
+    require!(root);
+    let rt = Runtime::new();
+    // In the foreground without --console-socket the runtime itself holds
+    // the pty master and copies it to its own stdout.
+    let b = Bundle::busybox()
+        .terminal(true)
+        .sh("tty; [ -t 1 ] && echo stdout-is-a-tty; echo done-$((6*7))");
+    berth_only!("runc 1.1.5 insists on opening /dev/tty, so it needs a terminal of its own here");
+    let id = unique_id();
+    let out = rt.run(&id, &b).ok();
+    assert!(out.stdout.contains("/dev/pts/"), "{out}");
+    assert!(out.stdout.contains("stdout-is-a-tty"), "{out}");
+    assert!(out.stdout.contains("done-42"), "{out}");
     rt.assert_no_residue(&id);
 }
