@@ -114,6 +114,8 @@ pub fn cap_field(status: &str, key: &str) -> u64 {
 }
 
 /// Capability names in bit order (capability.h, up to CAP_CHECKPOINT_RESTORE).
+/// Kept here on purpose rather than taken from berth's crates: the tests
+/// check the runtime against an oracle of their own.
 pub const CAPABILITIES: [&str; 41] = [
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",

@@ -1,71 +1,19 @@
 //! `process.capabilities`: names → [`CapSet`] bit masks.
 
+use std::str::FromStr;
+
 use oci_spec::runtime::{Capabilities as OciSet, Capability, LinuxCapabilities};
 
 use super::{Invalid, Result};
 use crate::plan::{CapSet, Capabilities};
 
-/// Capability names indexed by number, from `linux/capability.h`
-/// (capabilities(7)); `CAP_CHECKPOINT_RESTORE` (40) is the last one as of
-/// Linux 6.x.
-const NAMES: [&str; 41] = [
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
-
-/// The `CAP_*` name of capability number `cap` (`CAP_CHOWN` for 0), or
-/// `None` for a number berth does not know.
-pub fn capability_name(cap: u8) -> Option<&'static str> {
-    NAMES.get(usize::from(cap)).copied()
-}
-
-/// The number of a capability: oci-spec displays `Capability::SysAdmin` as
-/// `SYS_ADMIN`.
+/// The number of a capability. oci-spec displays `Capability::SysAdmin` as
+/// `SYS_ADMIN`; the `caps` crate knows the kernel's numbering
+/// (`linux/capability.h`), so berth keeps no table of its own.
 fn number(cap: Capability) -> Option<u8> {
-    let name = format!("CAP_{cap}");
-    NAMES
-        .iter()
-        .position(|n| *n == name)
-        .and_then(|i| u8::try_from(i).ok())
+    caps::Capability::from_str(&format!("CAP_{cap}"))
+        .ok()
+        .map(|c| c.index())
 }
 
 /// The five sets; an absent `capabilities` or set is empty (not oci-spec's
@@ -88,8 +36,8 @@ fn set(name: &str, caps: Option<&OciSet>) -> Result<CapSet> {
         .flatten()
         .try_fold(CapSet::default(), |acc, &cap| match number(cap) {
             Some(n) => Ok(CapSet(acc.0 | 1u64 << n)),
-            // oci-spec knows a capability our table does not: refuse rather
-            // than silently drop it.
+            // oci-spec knows a capability the caps crate does not: refuse
+            // rather than silently drop it.
             None => Err(Invalid::new(
                 format!("process.capabilities.{name}"),
                 format!("unknown capability \"CAP_{cap}\""),
@@ -102,13 +50,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_name_round_trips_through_oci_spec() {
-        for (i, name) in NAMES.iter().enumerate() {
-            let cap: Capability = serde_json::from_value(serde_json::json!(name)).unwrap();
-            assert_eq!(number(cap), Some(u8::try_from(i).unwrap()), "{name}");
-            assert_eq!(capability_name(u8::try_from(i).unwrap()), Some(*name));
+    fn every_kernel_capability_round_trips_through_oci_spec() {
+        for cap in caps::all() {
+            let name = cap.to_string();
+            let parsed: Capability = serde_json::from_value(serde_json::json!(name)).unwrap();
+            assert_eq!(number(parsed), Some(cap.index()), "{name}");
         }
-        assert_eq!(capability_name(41), None);
+        assert_eq!(
+            caps::all().len(),
+            41,
+            "CAP_CHOWN (0) to CAP_CHECKPOINT_RESTORE (40)"
+        );
     }
 
     #[test]

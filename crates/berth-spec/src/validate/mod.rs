@@ -30,7 +30,6 @@ use oci_spec::runtime::{Linux, Spec};
 
 use crate::plan::{Plan, Root};
 
-pub use caps::capability_name;
 pub use warnings::Warning;
 
 /// One rule broken: the JSON path of the value and what is wrong with it.
