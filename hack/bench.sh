@@ -6,7 +6,7 @@
 #   --iterations N  timed lifecycles per runtime for (a)         (default 50)
 #   --runs R        repetitions of the 100-run loop for (b)      (default 3)
 #   --runtimes L    which runtimes, in round-robin order         (default "berth runc crun")
-#   BERTH_BIN       use this berth binary instead of building target/release/berth
+#   BERTH_BIN       use this berth binary instead of building one (cargo build --release)
 #
 # One run prints, per runtime, with ratios to crun:
 #   (a) create -> start -> wait for exit -> delete of /bin/true: median, p10, p90, min, max
@@ -89,8 +89,9 @@ for rt in "${rts[@]}"; do
 			bin[berth]=$BERTH_BIN
 		else
 			echo "bench: cargo build --release -p berth" >&2
-			cargo build --release --locked -p berth >&2
-			bin[berth]=${CARGO_TARGET_DIR:-$PWD/target}/release/berth
+			# shellcheck source=hack/lib.sh
+			. "$(dirname "$0")/lib.sh"
+			bin[berth]=$(build_berth --release --locked)
 		fi
 		;;
 	*) bin[$rt]=$(command -v "$rt") ;;

@@ -11,8 +11,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 hack/install-deps.sh
-cargo build --release --locked -p berth
-berth=$PWD/target/release/berth
+# shellcheck source=hack/lib.sh
+. hack/lib.sh
+berth=$(build_berth --release --locked)
 
 work=$(mktemp -d /tmp/berth-demo.XXXXXX)
 trap 'rm -rf "$work"' EXIT

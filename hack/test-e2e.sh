@@ -23,16 +23,16 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-target_dir=${CARGO_TARGET_DIR:-$PWD/target}
 profile=${BERTH_PROFILE:-release}
 
 if [ -z "${BERTH_BIN:-}" ]; then
+	# shellcheck source=hack/lib.sh
+	. hack/lib.sh
 	if [ "$profile" = release ]; then
-		cargo build --release -p berth
+		BERTH_BIN=$(build_berth --release)
 	else
-		cargo build -p berth
+		BERTH_BIN=$(build_berth)
 	fi
-	BERTH_BIN=$target_dir/$profile/berth
 fi
 case $BERTH_BIN in
 /*) ;;

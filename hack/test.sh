@@ -32,8 +32,9 @@ step "unit tests"
 cargo test --workspace --locked --exclude berth-e2e
 
 step "e2e against berth"
-cargo build --release --locked -p berth
-BERTH_BIN=$PWD/target/release/berth hack/test-e2e.sh --locked --no-fail-fast
+# shellcheck source=hack/lib.sh
+. hack/lib.sh
+BERTH_BIN=$(build_berth --release --locked) hack/test-e2e.sh --locked --no-fail-fast
 
 step "e2e against runc ($(runc --version | head -n1))"
 BERTH_BIN=/usr/sbin/runc hack/test-e2e.sh --locked --no-fail-fast

@@ -11,6 +11,7 @@ pub mod console;
 pub mod create;
 pub mod init;
 pub mod logging;
+pub mod passwd;
 pub mod state;
 pub mod sync;
 pub mod version;

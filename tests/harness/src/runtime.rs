@@ -26,7 +26,8 @@ use crate::residue;
 use crate::wait::{command_timeout, eventually_with};
 
 /// The runtime binary: `$BERTH_BIN`, else a built berth in the workspace's
-/// (or `$CARGO_TARGET_DIR`'s) `release/` or `debug/`; panics if none.
+/// (or `$CARGO_TARGET_DIR`'s) `[<triple>/]release/` or `debug/`; panics if
+/// none.
 pub fn runtime_bin() -> PathBuf {
     if let Some(bin) = std::env::var_os("BERTH_BIN").filter(|b| !b.is_empty()) {
         return PathBuf::from(bin);
@@ -37,8 +38,12 @@ pub fn runtime_bin() -> PathBuf {
         .into_iter()
         .collect();
     targets.push(workspace.join("target"));
+    // .cargo/config.toml sets a target triple: binaries land in
+    // target/<triple>/{release,debug}.
+    let triple = format!("{}-unknown-linux-gnu", std::env::consts::ARCH);
     let candidates: Vec<PathBuf> = targets
         .iter()
+        .flat_map(|t| [t.join(&triple), t.to_path_buf()])
         .flat_map(|t| [t.join("release/berth"), t.join("debug/berth")])
         .collect();
     candidates

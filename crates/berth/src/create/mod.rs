@@ -149,20 +149,11 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> anyhow::R
         bundle: plan.bundle.clone(),
         rootfs: plan.root.path.clone(),
         created: humantime::format_rfc3339_nanos(std::time::SystemTime::now()).to_string(),
-        owner: owner_name(),
+        owner: crate::passwd::user_name(geteuid().as_raw()),
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
         host_mounts: plan.namespace(NsKind::Mount).is_none(),
     })
-}
-
-/// The name of the effective user, as runc shows in `list`.
-fn owner_name() -> String {
-    let uid = geteuid();
-    nix::unistd::User::from_uid(uid)
-        .ok()
-        .flatten()
-        .map_or_else(|| uid.to_string(), |u| u.name)
 }
 
 /// Writes `pid` (no newline, as runc) to `path` atomically.

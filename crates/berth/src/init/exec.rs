@@ -92,20 +92,11 @@ fn errno_text(e: &std::io::Error) -> String {
 fn environment(process: &Process) -> Vec<String> {
     let mut env = process.env.clone();
     if !env.iter().any(|e| e.starts_with("HOME=")) {
-        let home = std::fs::read_to_string("/etc/passwd")
-            .ok()
-            .and_then(|text| home_of(&text, process.user.uid));
-        env.push(format!("HOME={}", home.unwrap_or_else(|| "/".into())));
+        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let home = crate::passwd::lookup(&passwd, process.user.uid).map_or("/", |e| e.home);
+        env.push(format!("HOME={home}"));
     }
     env
-}
-
-/// The home directory of `uid` in passwd(5) text.
-fn home_of(passwd: &str, uid: u32) -> Option<String> {
-    passwd.lines().find_map(|line| {
-        let fields: Vec<&str> = line.split(':').collect();
-        (fields.len() >= 6 && fields[2].parse() == Ok(uid)).then(|| fields[5].to_string())
-    })
 }
 
 /// Blocks until `berth start` writes to the exec fifo. init holds both ends
@@ -132,17 +123,4 @@ pub fn exec(program: &Program) -> anyhow::Error {
         .to_string_lossy()
         .into_owned();
     anyhow::anyhow!("exec {path}: {}", err.desc())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn home_comes_from_passwd() {
-        let passwd = "root:x:0:0:root:/root:/bin/sh\nuser:x:1000:1000::/home/user:/bin/sh\n";
-        assert_eq!(home_of(passwd, 1000).as_deref(), Some("/home/user"));
-        assert_eq!(home_of(passwd, 0).as_deref(), Some("/root"));
-        assert_eq!(home_of(passwd, 5), None);
-    }
 }
