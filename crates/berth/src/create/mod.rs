@@ -109,12 +109,12 @@ pub fn create(
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.
     drop((init_chan, fifo, prepared));
-    let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?)?;
+    let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?);
     cleanup.locked()?.save(&record)?;
     parent::serve(&chan, &plan, &mut cleanup.procs)
         .with_context(|| format!("container {}", opts.id))?;
-    record.pid = cleanup.init_pid()?.0;
-    record.start_time = cleanup.init_pid()?.1;
+    // The real init, if an intermediate process cloned it.
+    (record.pid, record.start_time) = cleanup.init_pid()?;
     record.phase = Phase::Created;
     if let Some(path) = &opts.pid_file {
         write_pid_file(path, record.pid)?;
@@ -140,8 +140,8 @@ fn make_fifo(path: &Path) -> anyhow::Result<(OwnedFd, OwnedFd)> {
     Ok((reader, writer))
 }
 
-fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> anyhow::Result<Record> {
-    Ok(Record {
+fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
+    Record {
         id: id.to_string(),
         pid,
         start_time,
@@ -153,7 +153,7 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> anyhow::R
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
         host_mounts: plan.namespace(NsKind::Mount).is_none(),
-    })
+    }
 }
 
 /// Writes `pid` (no newline, as runc) to `path` atomically.
