@@ -65,8 +65,7 @@ pub struct Options<'a> {
 /// Falls back to `clone(2)` where `clone3(2)` is missing (Linux < 5.3); the
 /// fallback cannot start the child in a cgroup.
 pub fn spawn(ns_flags: u64, opts: Options<'_>, child: impl FnOnce() -> i32) -> SysResult<Child> {
-    let threads = proc::thread_count()?;
-    if threads != 1 {
+    if proc::thread_count()? != 1 {
         // A fork-style clone copies only the calling thread; other threads'
         // locks would stay held forever in the child.
         return Err(SysError::new(
@@ -75,17 +74,27 @@ pub fn spawn(ns_flags: u64, opts: Options<'_>, child: impl FnOnce() -> i32) -> S
         ));
     }
     let mut pidfd: RawFd = -1;
-    let mut flags = ns_flags;
-    if opts.pidfd {
-        flags |= CLONE_PIDFD;
+    let mut args = clone_args(ns_flags, &opts, &mut pidfd);
+    match raw_clone(&mut args, opts.cgroup.is_none()) {
+        Err(errno) => Err(SysError::new("clone3", errno)),
+        Ok(0) => {
+            let code = child();
+            // SAFETY: _exit(2) never returns and skips atexit handlers and
+            // stdio flushing, which belong to the parent's copy of the state.
+            unsafe { libc::_exit(code) }
+        }
+        Ok(pid) => {
+            let pid = i32::try_from(pid).map_err(|_| SysError::new("clone3", Errno::EOVERFLOW))?;
+            parent_side(Pid::from_raw(pid), pidfd, opts.pidfd)
+        }
     }
-    if opts.sibling {
-        flags |= CLONE_PARENT;
-    }
+}
+
+/// The `clone_args` for `spawn`; the kernel writes the pidfd to `pidfd`.
+fn clone_args(ns_flags: u64, opts: &Options<'_>, pidfd: &mut RawFd) -> CloneArgs {
     let mut args = CloneArgs {
-        flags,
-        // The kernel writes the pidfd (an int) to this address.
-        pidfd: std::ptr::addr_of_mut!(pidfd) as u64,
+        flags: ns_flags,
+        pidfd: std::ptr::from_mut(pidfd) as u64,
         // SIGCHLD tells the parent of the exit. With CLONE_PARENT clone3
         // requires 0: the child then inherits the caller's exit signal.
         exit_signal: if opts.sibling {
@@ -95,51 +104,63 @@ pub fn spawn(ns_flags: u64, opts: Options<'_>, child: impl FnOnce() -> i32) -> S
         },
         ..CloneArgs::default()
     };
+    if opts.pidfd {
+        args.flags |= CLONE_PIDFD;
+    }
+    if opts.sibling {
+        args.flags |= CLONE_PARENT;
+    }
     if let Some(cgroup) = opts.cgroup {
         args.flags |= CLONE_INTO_CGROUP;
         args.cgroup = u64::try_from(cgroup.as_raw_fd()).unwrap_or_default();
     }
+    args
+}
+
+/// clone3(2), or clone(2) when the kernel lacks clone3 and `legacy_ok`.
+/// Returns 0 in the child and the child's pid in the parent.
+fn raw_clone(args: &mut CloneArgs, legacy_ok: bool) -> Result<i64, Errno> {
     // SAFETY: `args` is a valid, fully initialised clone_args of the size we
-    // pass, and lives across the call; `args.pidfd` points at a live i32.
-    // No CLONE_VM and no stack are given, so the child runs on its own copy of
-    // the address space and of this stack, exactly like fork(2). The process
-    // is single-threaded (checked above), so no lock can be held by a thread
-    // that does not exist in the child.
-    let mut ret = unsafe {
+    // pass, and lives across the call; `args.pidfd` points at a live i32
+    // owned by `spawn`. No CLONE_VM and no stack are given, so the child runs
+    // on its own copy of the address space and of this stack, exactly like
+    // fork(2). `spawn` checked the process is single-threaded, so no lock can
+    // be held by a thread that does not exist in the child.
+    let ret = unsafe {
         libc::syscall(
             libc::SYS_clone3,
-            &mut args as *mut CloneArgs,
+            std::ptr::from_mut(args),
             std::mem::size_of::<CloneArgs>(),
         )
     };
-    if ret == -1 && Errno::last() == Errno::ENOSYS && opts.cgroup.is_none() {
-        let legacy = (flags & !CLONE_PIDFD) | args.exit_signal;
-        // SAFETY: as above, fork semantics: no CLONE_VM, no new stack (0),
-        // and no parent/child tid or tls pointers are requested.
-        ret = unsafe { libc::syscall(libc::SYS_clone, legacy, 0usize, 0usize, 0usize, 0usize) };
+    if ret != -1 {
+        return Ok(ret);
     }
-    match ret {
-        -1 => Err(SysError::new("clone3", Errno::last())),
-        0 => {
-            let code = child();
-            // SAFETY: _exit(2) never returns and skips atexit handlers and
-            // stdio flushing, which belong to the parent's copy of the state.
-            unsafe { libc::_exit(code) }
-        }
-        pid => {
-            let pid = Pid::from_raw(
-                i32::try_from(pid).map_err(|_| SysError::new("clone3", Errno::EOVERFLOW))?,
-            );
-            let pidfd = if pidfd >= 0 {
-                // SAFETY: the kernel just created this fd for us (CLONE_PIDFD);
-                // nothing else owns it.
-                Some(unsafe { OwnedFd::from_raw_fd(pidfd) })
-            } else if opts.pidfd {
-                Some(crate::pidfd::open(pid)?)
-            } else {
-                None
-            };
-            Ok(Child { pid, pidfd })
-        }
+    if Errno::last() != Errno::ENOSYS || !legacy_ok {
+        return Err(Errno::last());
     }
+    let legacy = (args.flags & !CLONE_PIDFD) | args.exit_signal;
+    // SAFETY: as above, fork semantics: no CLONE_VM, no new stack (0), and no
+    // parent/child tid or tls pointers are requested.
+    let ret = unsafe { libc::syscall(libc::SYS_clone, legacy, 0usize, 0usize, 0usize, 0usize) };
+    if ret == -1 {
+        Err(Errno::last())
+    } else {
+        Ok(ret)
+    }
+}
+
+/// The parent's view of the new child: its pid and, if asked, a pidfd.
+fn parent_side(pid: Pid, pidfd: RawFd, want_pidfd: bool) -> SysResult<Child> {
+    let pidfd = if pidfd >= 0 {
+        // SAFETY: the kernel just created this fd for us (CLONE_PIDFD);
+        // nothing else owns it.
+        Some(unsafe { OwnedFd::from_raw_fd(pidfd) })
+    } else if want_pidfd {
+        // The clone(2) fallback gives no pidfd.
+        Some(crate::pidfd::open(pid)?)
+    } else {
+        None
+    };
+    Ok(Child { pid, pidfd })
 }

@@ -73,6 +73,14 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
             msg: IGNORED.to_string(),
         })
         .collect();
+    warnings.extend(mount_warnings(spec));
+    warnings
+}
+
+/// Mount options berth drops: filesystem data on a bind mount (the kernel
+/// ignores it) and runc's `tmpcopyup` extension.
+fn mount_warnings(spec: &Spec) -> Vec<Warning> {
+    let mut warnings = Vec::new();
     for (i, m) in spec.mounts().iter().flatten().enumerate() {
         let options = m.options().as_deref().unwrap_or_default();
         if let Ok(parsed) = super::mount_options::parse(i, options) {
