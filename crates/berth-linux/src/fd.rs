@@ -1,6 +1,6 @@
 //! File descriptors: none of the runtime's may reach the container.
 
-use std::os::fd::{AsFd, BorrowedFd, RawFd};
+use std::os::fd::{BorrowedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
@@ -52,13 +52,6 @@ pub fn cloexec_from(first: RawFd) -> SysResult<()> {
         }
     }
     Ok(())
-}
-
-/// Clears close-on-exec on `fd` (for fds handed to the container).
-pub fn keep_on_exec(fd: impl AsFd) -> SysResult<()> {
-    fcntl(fd.as_fd(), FcntlArg::F_SETFD(FdFlag::empty()))
-        .op("fcntl clear FD_CLOEXEC")
-        .map(drop)
 }
 
 /// Gives stdin/stdout/stderr to the container user when they are owned by

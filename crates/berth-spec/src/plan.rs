@@ -430,6 +430,21 @@ impl Plan {
         self.namespaces.iter().find(|ns| ns.kind == kind)
     }
 
+    /// The `CLONE_NEW*` flags of the namespaces the config asks to create.
+    pub fn new_namespace_flags(&self) -> u64 {
+        self.namespaces
+            .iter()
+            .filter(|ns| ns.join.is_none())
+            .fold(0, |acc, ns| acc | ns.kind.clone_flag())
+    }
+
+    /// Whether the container shares the runtime's mount namespace (the
+    /// config lists none): its mounts are then made, and outlive its
+    /// processes, in the runtime's namespace.
+    pub fn shares_host_mounts(&self) -> bool {
+        self.namespace(NsKind::Mount).is_none()
+    }
+
     /// Whether the config asks for a new namespace of `kind`.
     pub fn creates(&self, kind: NsKind) -> bool {
         self.namespace(kind).is_some_and(|ns| ns.join.is_none())

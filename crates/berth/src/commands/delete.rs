@@ -1,11 +1,11 @@
 //! `berth delete ID`.
 
 use anyhow::{bail, Context};
-use berth_linux::{pidfd, proc};
+use berth_linux::pidfd;
 use berth_spec::state::Status;
-use nix::unistd::Pid;
 
 use crate::cli::DeleteArgs;
+use crate::commands::kill::signal_init;
 use crate::state::{status, Locked, Record, Store, StoreError};
 
 /// Deletes a stopped container; with `--force` any container, and a
@@ -35,17 +35,9 @@ pub fn run(store: &Store, args: &DeleteArgs) -> anyhow::Result<()> {
 /// SIGKILLs init (if it is still the process we started) and waits until
 /// it has exited.
 pub fn kill_and_wait(record: &Record) -> anyhow::Result<()> {
-    let pid = Pid::from_raw(record.pid);
-    let fd = match pidfd::open(pid) {
-        Err(e) if e.errno == nix::errno::Errno::ESRCH => return Ok(()),
-        other => other?,
-    };
-    if !proc::is_same_live_process(pid, record.start_time)? {
-        return Ok(());
+    if let Some(fd) = signal_init(record, libc::SIGKILL)? {
+        pidfd::wait_exit(&fd)?;
     }
-    pidfd::send_signal(&fd, libc::SIGKILL)
-        .with_context(|| format!("container {}: kill", record.id))?;
-    pidfd::wait_exit(&fd)?;
     Ok(())
 }
 

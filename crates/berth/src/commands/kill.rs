@@ -3,29 +3,42 @@
 use anyhow::{bail, Context};
 use berth_linux::{pidfd, proc};
 use berth_spec::state::Status;
+use nix::errno::Errno;
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
+use std::os::fd::OwnedFd;
 
 use crate::cli::KillArgs;
-use crate::state::{status, Store};
+use crate::state::{status, Record, Store};
 
 /// Sends a signal to the container's init.
 pub fn run(store: &Store, args: &KillArgs) -> anyhow::Result<()> {
     let signal = parse_signal(&args.signal)?;
     let locked = store.lock(&args.id)?;
     let record = locked.record()?;
-    if status::derive(&record, &locked.fifo_path()) == Status::Stopped {
+    if status::derive(&record, &locked.fifo_path()) == Status::Stopped
+        || signal_init(&record, signal)?.is_none()
+    {
         bail!("container {} is not running", args.id);
     }
-    let pid = Pid::from_raw(record.pid);
-    let fd = pidfd::open(pid).with_context(|| format!("container {}", args.id))?;
-    // The pidfd pins the process: if it is still the one we started now,
-    // the signal cannot reach a stranger that reused the pid.
-    if !proc::is_same_live_process(pid, record.start_time)? {
-        bail!("container {} is not running", args.id);
-    }
-    pidfd::send_signal(&fd, signal).with_context(|| format!("container {}: kill", args.id))?;
     Ok(())
+}
+
+/// Sends `signal` to the container's init if it is still the process
+/// berth started, and returns its pidfd; `None` when it is gone. The pidfd
+/// pins the process: once its start time checks out, the signal cannot
+/// reach a stranger that reused the pid.
+pub fn signal_init(record: &Record, signal: i32) -> anyhow::Result<Option<OwnedFd>> {
+    let pid = Pid::from_raw(record.pid);
+    let fd = match pidfd::open(pid) {
+        Err(e) if e.errno == Errno::ESRCH => return Ok(None),
+        other => other.with_context(|| format!("container {}", record.id))?,
+    };
+    if !proc::is_same_live_process(pid, record.start_time)? {
+        return Ok(None);
+    }
+    pidfd::send_signal(&fd, signal).with_context(|| format!("container {}: kill", record.id))?;
+    Ok(Some(fd))
 }
 
 /// `KILL`, `SIGKILL`, `kill`, `9`, `RTMIN+2`, `SIGRTMAX-1`.

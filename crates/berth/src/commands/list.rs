@@ -2,6 +2,7 @@
 
 use crate::cli::ListArgs;
 use crate::commands::state::oci_state;
+use crate::state::store::fifo_in;
 use crate::state::Store;
 
 /// Prints the containers as a table (runc's columns), JSON, or ids only.
@@ -9,7 +10,7 @@ pub fn run(store: &Store, args: &ListArgs) -> anyhow::Result<()> {
     let states: Vec<_> = store
         .list()?
         .iter()
-        .map(|(record, dir)| oci_state(record, &dir.join("exec.fifo")))
+        .map(|(record, dir)| oci_state(record, &fifo_in(dir)))
         .collect();
     if args.quiet {
         states.iter().for_each(|s| println!("{}", s.id));

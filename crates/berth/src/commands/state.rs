@@ -2,6 +2,7 @@
 
 use berth_spec::state::{State, Status};
 
+use crate::state::store::fifo_in;
 use crate::state::{status, Record, Store};
 
 /// The OCI state of a record whose exec fifo is at `fifo` (shared with `list`).
@@ -27,7 +28,7 @@ pub fn oci_state(record: &Record, fifo: &std::path::Path) -> State {
 /// Prints the state as indented JSON, as runc does.
 pub fn run(store: &Store, id: &str) -> anyhow::Result<()> {
     let (record, dir) = store.load(id)?;
-    let state = oci_state(&record, &dir.join("exec.fifo"));
+    let state = oci_state(&record, &fifo_in(&dir));
     println!("{}", serde_json::to_string_pretty(&state)?);
     Ok(())
 }

@@ -82,10 +82,7 @@ pub fn create(
     let mut cleanup = Cleanup {
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
-        host_mounts: plan
-            .namespace(NsKind::Mount)
-            .is_none()
-            .then(|| plan.root.path.clone()),
+        host_mounts: plan.shares_host_mounts().then(|| plan.root.path.clone()),
     };
     let locked = cleanup.locked()?;
     let fifo = make_fifo(&locked.fifo_path())?;
@@ -152,7 +149,7 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
         owner: crate::passwd::user_name(geteuid().as_raw()),
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
-        host_mounts: plan.namespace(NsKind::Mount).is_none(),
+        host_mounts: plan.shares_host_mounts(),
     }
 }
 

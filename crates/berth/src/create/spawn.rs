@@ -15,9 +15,7 @@ pub fn clone_flags(plan: &Plan) -> u64 {
     if joins || plan.creates(NsKind::Time) {
         return 0;
     }
-    plan.namespaces
-        .iter()
-        .fold(0, |acc, ns| acc | ns.kind.clone_flag())
+    plan.new_namespace_flags()
 }
 
 /// Clones init with `ctx.cloned_flags`; the child runs [`init::main`].

@@ -19,18 +19,9 @@ use nix::unistd::{setresgid, setresuid, Gid, Pid, Uid};
 use super::InitContext;
 use crate::sync::Msg;
 
-/// `CLONE_NEW*` flags of the namespaces the config asks to create.
-pub fn new_flags(ctx: &InitContext<'_>) -> u64 {
-    ctx.plan
-        .namespaces
-        .iter()
-        .filter(|ns| ns.join.is_none())
-        .fold(0, |acc, ns| acc | ns.kind.clone_flag())
-}
-
 /// Steps 1–3 above.
 pub fn enter(ctx: &InitContext<'_>) -> anyhow::Result<()> {
-    let pending = new_flags(ctx) & !ctx.cloned_flags;
+    let pending = ctx.plan.new_namespace_flags() & !ctx.cloned_flags;
     let user = NsKind::User.clone_flag();
     for (kind, fd) in ctx.joins.iter().filter(|(k, _)| *k != NsKind::User) {
         namespace::join(fd, *kind).with_context(|| format!("join {} namespace", kind.name()))?;
@@ -67,7 +58,7 @@ pub fn enter(ctx: &InitContext<'_>) -> anyhow::Result<()> {
 /// will be in.
 pub fn needs_fork(ctx: &InitContext<'_>) -> bool {
     let for_children = NsKind::Pid.clone_flag() | NsKind::Time.clone_flag();
-    let unshared = new_flags(ctx) & !ctx.cloned_flags & for_children != 0;
+    let unshared = ctx.plan.new_namespace_flags() & !ctx.cloned_flags & for_children != 0;
     unshared
         || ctx
             .joins

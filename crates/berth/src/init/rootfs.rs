@@ -20,7 +20,7 @@ use super::InitContext;
 pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     let plan = ctx.plan;
     let path = &plan.root.path;
-    let own_mounts = plan.namespace(NsKind::Mount).is_some();
+    let own_mounts = !plan.shares_host_mounts();
     // Exact modes for what setup creates; the config's umask is set before exec.
     attrs::set_umask(0);
     if own_mounts {

@@ -152,6 +152,12 @@ impl Store {
     }
 }
 
+/// The exec fifo of the container whose directory is `dir`: present from
+/// `create` until `start`.
+pub fn fifo_in(dir: &Path) -> PathBuf {
+    dir.join("exec.fifo")
+}
+
 fn read_record(id: &str, dir: &Path) -> Result<Record, StoreError> {
     let path = dir.join("state.json");
     let bytes = match fs::read(&path) {
@@ -223,7 +229,7 @@ impl Locked {
 
     /// Where init waits for `start`.
     pub fn fifo_path(&self) -> PathBuf {
-        self.dir.join("exec.fifo")
+        fifo_in(&self.dir)
     }
 
     /// Reads the record.
