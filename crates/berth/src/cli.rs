@@ -28,7 +28,8 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
     /// Accepted for runc compatibility (`true|false|auto`); berth decides
-    /// from its effective uid.
+    /// from its effective uid. `spec --rootless` is this same flag (clap
+    /// cannot have a subcommand flag of the same name as a global one).
     #[arg(long, global = true, num_args = 0..=1, default_missing_value = "true", hide = true)]
     pub rootless: Option<String>,
     /// Print the version (runc's three-line format).
@@ -64,12 +65,10 @@ pub enum Command {
 /// `spec`.
 #[derive(Debug, Args)]
 pub struct SpecArgs {
-    /// Where to write config.json.
+    /// Where to write config.json. (`--rootless`, a template for running
+    /// without root, is the global flag; not supported yet.)
     #[arg(short, long, default_value = ".")]
     pub bundle: PathBuf,
-    /// A template for running without root (not supported yet).
-    #[arg(long)]
-    pub rootless: bool,
 }
 
 /// A container id.
@@ -168,4 +167,33 @@ pub struct ListArgs {
     /// Print ids only.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn runc_style_command_lines_parse() {
+        for line in [
+            "berth spec",
+            "berth spec --rootless",
+            "berth --rootless=false --root /r --log /l --log-format json create --bundle /b --pid-file /p c1",
+            "berth kill c1 KILL",
+            "berth delete --force c1",
+            "berth list --format json -q",
+        ] {
+            let cli = Cli::try_parse_from(line.split(' ')).unwrap_or_else(|e| panic!("{line}: {e}"));
+            assert!(cli.command.is_some(), "{line}");
+        }
+        let cli = Cli::try_parse_from(["berth", "spec", "--rootless"]).expect("parses");
+        assert_eq!(cli.rootless.as_deref(), Some("true"));
+    }
 }

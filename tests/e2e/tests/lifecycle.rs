@@ -433,3 +433,33 @@ fn no_pivot_builds_the_same_container() {
     );
     rt.assert_no_residue(&id);
 }
+
+#[test]
+fn spec_writes_a_starter_config_once() {
+    require!(root);
+    let rt = Runtime::new();
+    let dir = berth_test_harness::temp_dir("berth-e2e-spec");
+    let bundle = dir.path().to_string_lossy().into_owned();
+    rt.cmd(&["spec", "--bundle", &bundle]).ok();
+    let text = fs::read_to_string(dir.path().join("config.json")).expect("config.json written");
+    let cfg: serde_json::Value = serde_json::from_str(&text).expect("config.json is JSON");
+    assert!(
+        cfg["ociVersion"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("1.")),
+        "{cfg}"
+    );
+    assert_eq!(cfg["root"]["path"], "rootfs", "{cfg}");
+    assert!(
+        cfg["process"]["args"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty()),
+        "{cfg}"
+    );
+    // An existing config is never overwritten.
+    rt.cmd(&["spec", "--bundle", &bundle]).fails();
+    assert_eq!(
+        fs::read_to_string(dir.path().join("config.json")).expect("still there"),
+        text
+    );
+}
