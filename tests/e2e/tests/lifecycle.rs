@@ -411,7 +411,10 @@ fn no_pivot_builds_the_same_container() {
     require!(root);
     let rt = Runtime::new();
     // MS_MOVE + chroot instead of pivot_root: the rootfs, its mounts and
-    // the hostname must look the same from inside.
+    // the hostname must look the same from inside. This guards the move
+    // path against breaking; it cannot tell the two apart (nothing inside
+    // the container, nor /proc/<pid>/mountinfo or setns from the host,
+    // shows which switch was made: both end with the rootfs on top at /).
     let b = Bundle::busybox().hostname("nopivot").sh(
         "hostname; cat /etc/passwd | head -1; awk '$5 == \"/proc\" {n++} END {print n}' /proc/self/mountinfo; \
          awk '$5 == \"/\" {print \"root-mount\"}' /proc/self/mountinfo",
