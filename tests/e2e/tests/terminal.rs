@@ -2,23 +2,26 @@
 //! master over SCM_RIGHTS and the container's stdio is the slave.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
+use berth_test_harness::console::Pty;
 use berth_test_harness::{berth_only, require, unique_id, Bundle, ConsoleSocket, Runtime};
+
+/// `create --console-socket`, receive the pty master, `start`.
+fn create_and_start_with_console(rt: &Runtime, b: &Bundle) -> (String, Pty) {
+    let console = ConsoleSocket::new();
+    let id = unique_id();
+    let socket = console.path().to_string_lossy().into_owned();
+    rt.create(&id, b, &["--console-socket", &socket]).ok();
+    let pty = console.recv_master();
+    rt.start(&id).ok();
+    (id, pty)
+}
 
 #[test]
 fn console_socket_receives_a_working_pty_master() {
     require!(root);
     let rt = Runtime::new();
     let b = Bundle::busybox().terminal(true).args(["sh"]);
-    let console = ConsoleSocket::new();
-    let id = unique_id();
-    rt.create(
-        &id,
-        &b,
-        &["--console-socket", &console.path().to_string_lossy()],
-    )
-    .ok();
-    let mut pty = console.recv_master();
-    rt.start(&id).ok();
+    let (id, mut pty) = create_and_start_with_console(&rt, &b);
 
     // Type commands into the terminal; `$((6*7))` proves the shell ran them
     // (the echo of the typed line shows the unexpanded text).
@@ -46,16 +49,7 @@ fn stdio_is_the_pty_and_it_is_the_controlling_terminal() {
     let b = Bundle::busybox()
         .terminal(true)
         .sh("for f in 0 1 2; do readlink /proc/self/fd/$f; done; cut -d' ' -f7 /proc/self/stat; echo end-$((1+1))");
-    let console = ConsoleSocket::new();
-    let id = unique_id();
-    rt.create(
-        &id,
-        &b,
-        &["--console-socket", &console.path().to_string_lossy()],
-    )
-    .ok();
-    let mut pty = console.recv_master();
-    rt.start(&id).ok();
+    let (id, mut pty) = create_and_start_with_console(&rt, &b);
     let out = pty.read_until("end-2");
     let lines: Vec<&str> = out
         .lines()
