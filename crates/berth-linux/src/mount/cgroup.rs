@@ -4,9 +4,13 @@
 //! fresh `cgroup` mount without options would try to bind every controller
 //! into one hierarchy and fail, so, like runc (`mountCgroupV1`), berth
 //! mounts a tmpfs and binds each host v1 hierarchy's cgroup of the
-//! container into it.
+//! container into it. In a user namespace without a cgroup namespace a
+//! cgroup2 mount is refused, and the host's cgroup2 tree is bind-mounted.
 
+use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
+
+use nix::errno::Errno;
 
 use berth_spec::plan::Mount;
 
@@ -92,16 +96,7 @@ pub(super) fn mount_v1_or_v2(root: &RootDir, m: &Mount, layout: &CgroupLayout) -
     let shown = root.display(&m.destination);
     let target = root.resolve(&m.destination, Create::Dir)?;
     let hierarchies = match layout {
-        CgroupLayout::Unified => {
-            return mount(
-                Some(Path::new("cgroup2")),
-                &fd_path(&target),
-                Some("cgroup2"),
-                m.flags,
-                None,
-                &shown,
-            );
-        }
+        CgroupLayout::Unified => return mount_v2(root, m, &target, &shown),
         CgroupLayout::V1(h) => h,
     };
     let tmpfs_flags = m.flags & !libc::MS_RDONLY;
@@ -145,6 +140,29 @@ pub(super) fn mount_v1_or_v2(root: &RootDir, m: &Mount, layout: &CgroupLayout) -
         )?;
     }
     Ok(())
+}
+
+/// A cgroup2 mount at `target`. In a user namespace without its own cgroup
+/// namespace the kernel refuses it (EPERM, EBUSY if already mounted): then,
+/// as runc 1.1 does (`mountCgroupV2`), bind-mount the host's
+/// `/sys/fs/cgroup` and apply the entry's flags (read-only) by a remount.
+fn mount_v2(root: &RootDir, m: &Mount, target: &OwnedFd, shown: &Path) -> SysResult<()> {
+    match mount(
+        Some(Path::new("cgroup2")),
+        &fd_path(target),
+        Some("cgroup2"),
+        m.flags,
+        None,
+        shown,
+    ) {
+        Err(e) if matches!(e.errno, Errno::EPERM | Errno::EBUSY) => {}
+        done => return done,
+    }
+    let bind = libc::MS_BIND | libc::MS_REC;
+    let source = Path::new("/sys/fs/cgroup");
+    mount(Some(source), &fd_path(target), None, bind, None, shown)?;
+    let mounted = root.resolve(&m.destination, Create::Nothing)?;
+    remount(&mounted, m.flags & !bind, shown)
 }
 
 /// For a co-mounted hierarchy such as `cpu,cpuacct`, the `cpu` and
