@@ -6,7 +6,9 @@
 #   4. the end-to-end suite against berth (real containers, as root,
 #      BERTH_E2E_STRICT=1: a skip for a missing host feature is a failure);
 #   5. the same suite against Debian's runc, the reference: our tests check
-#      the OCI spec, not berth's quirks (berth-only checks print SKIP).
+#      the OCI spec, not berth's quirks (berth-only checks print SKIP);
+#   6. a QEMU VM with a pure cgroup v2 kernel (hack/vm/): its selftest, then
+#      the e2e files of $vm_e2e_files inside it, against berth and runc.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,9 +36,25 @@ cargo test --workspace --locked --exclude berth-e2e
 step "e2e against berth"
 # shellcheck source=hack/lib.sh
 . hack/lib.sh
-BERTH_BIN=$(build_berth --release --locked) hack/test-e2e.sh --locked --no-fail-fast
+berth=$(build_berth --release --locked)
+BERTH_BIN=$berth hack/test-e2e.sh --locked --no-fail-fast
 
 step "e2e against runc ($(runc --version | head -n1))"
 BERTH_BIN=/usr/sbin/runc hack/test-e2e.sh --locked --no-fail-fast
+
+# The e2e files that run again inside the cgroup v2 VM (one VM per file).
+# In the VM (software emulation) lifecycle's hundred create/start/delete
+# cycles take a minute; they run on the host above, so the VM skips them.
+vm_e2e_files=(lifecycle namespaces)
+vm_e2e_args=(-- --skip hundred_create_start_delete_cycles_leave_nothing)
+
+step "cgroup v2 VM: selftest"
+hack/vm/selftest.sh
+
+step "e2e in the cgroup v2 VM against berth"
+BERTH_BIN=$berth hack/vm/e2e.sh --locked "${vm_e2e_files[@]}" "${vm_e2e_args[@]}"
+
+step "e2e in the cgroup v2 VM against runc"
+BERTH_BIN=/usr/sbin/runc hack/vm/e2e.sh --locked "${vm_e2e_files[@]}" "${vm_e2e_args[@]}"
 
 step "all tests passed"

@@ -12,7 +12,8 @@
 # powers off.
 #
 # Kernel command line: berth.scratch=PATH berth.modules=PATH (the guest
-# kernel's module dir as the host sees it) [berth.apparmor=1] [berth.swap=1].
+# kernel's module dir as the host sees it) [berth.share=PATH]
+# [berth.apparmor=1] [berth.swap=1].
 if [ "${1:-}" = stage2 ]; then
 	bb=/run/berth-vm/busybox
 	scratch=$($bb sed -n 's/.*berth\.scratch=\([^ ]*\).*/\1/p' /proc/cmdline)
@@ -48,6 +49,7 @@ scratch=$(arg berth.scratch)
 moddir=$(arg berth.modules)
 apparmor=$(arg berth.apparmor)
 swap=$(arg berth.swap)
+share=$(arg berth.share)
 [ -n "$scratch" ] || fail "no berth.scratch= on the kernel command line"
 
 modprobe -a virtio_pci 9pnet_virtio 9p overlay || fail "modprobe virtio_pci 9pnet_virtio 9p overlay failed"
@@ -92,6 +94,11 @@ fi
 
 mkdir -p "$r$scratch"
 mount -t 9p -o "$opts" scratch "$r$scratch" || fail "mount 9p scratch on $scratch failed"
+
+if [ -n "$share" ]; then
+	mkdir -p "$r$share"
+	mount -t 9p -o "$opts" share "$r$share" || fail "mount 9p share on $share failed"
+fi
 
 if [ "$swap" = 1 ]; then
 	modprobe virtio_blk || fail "modprobe virtio_blk failed"

@@ -7,6 +7,8 @@
 #                     securityfs (default: apparmor=0, like the CI host)
 #   --swap SIZE       give the VM a swap disk of SIZE (truncate(1) sizes: 256M)
 #   --env NAME=VALUE  set a variable for COMMAND (repeatable)
+#   --share DIR       share the host dir DIR read-write at the same path
+#                     (everything else the guest writes is thrown away)
 #   --timeout SECS    kill the VM (by pid) after SECS seconds (default 600)
 #   --mem MIB         guest memory (default 512), --cpus N (default 2)
 #
@@ -41,12 +43,13 @@ usage() {
 	exit 2
 }
 
-apparmor=0 swap='' timeout=600 mem=512 cpus=2
+apparmor=0 swap='' share='' timeout=600 mem=512 cpus=2
 envs=()
 while [ $# -gt 0 ]; do
 	case $1 in
 	--apparmor) apparmor=1 ;;
 	--swap) swap=${2:?--swap needs a size}; shift ;;
+	--share) share=$(cd "${2:?--share needs a dir}" && pwd) || exit 2; shift ;;
 	--env) envs+=("${2:?--env needs NAME=VALUE}"); shift ;;
 	--timeout) timeout=${2:?--timeout needs seconds}; shift ;;
 	--mem) mem=${2:?--mem needs MiB}; shift ;;
@@ -122,13 +125,14 @@ build_initramfs
 	printf '\n'
 } >"$scratch/cmd.sh"
 
-cmdline="console=ttyS0 quiet panic=-1 ${BERTH_VM_EXTRA_CMDLINE:-} cgroup_no_v1=all berth.scratch=$scratch"
+cmdline="console=ttyS0 quiet loglevel=3 panic=-1 ${BERTH_VM_EXTRA_CMDLINE:-} cgroup_no_v1=all berth.scratch=$scratch"
 cmdline+=" berth.modules=$kdir/lib/modules/$release"
 if [ "$apparmor" = 1 ]; then
 	cmdline+=" apparmor=1 security=apparmor berth.apparmor=1"
 else
 	cmdline+=" apparmor=0"
 fi
+[ -z "$share" ] || cmdline+=" berth.share=$share"
 if [ -n "$swap" ]; then
 	truncate -s "$swap" "$tmp/swap.img" || { echo "vm/run: bad --swap size $swap" >&2; exit 2; }
 	cmdline+=" berth.swap=1"
@@ -145,6 +149,10 @@ qemu=(qemu-system-x86_64 -machine pc -accel tcg,thread=multi -cpu max -smp "$cpu
 	-device virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot
 	-fsdev "local,id=scratch,path=$scratch,security_model=none,multidevs=remap"
 	-device virtio-9p-pci,fsdev=scratch,mount_tag=scratch)
+if [ -n "$share" ]; then
+	qemu+=(-fsdev "local,id=share,path=$share,security_model=none,multidevs=remap"
+		-device virtio-9p-pci,fsdev=share,mount_tag=share)
+fi
 if [ -n "$swap" ]; then
 	qemu+=(-drive "file=$tmp/swap.img,format=raw,if=virtio,cache=unsafe")
 fi
