@@ -326,3 +326,41 @@ fn cgroup_namespace_hides_the_host_cgroup_path() {
         );
     }
 }
+
+#[test]
+fn user_namespace_without_cgroupns_sees_cgroups_read_only() {
+    require!(root, userns);
+    // On a cgroup v2 host the kernel refuses a cgroup2 mount in a user
+    // namespace that has no cgroup namespace of its own (EPERM); runc then
+    // bind-mounts the host's tree (mountCgroupV2). On v1 and hybrid hosts
+    // the mount is a tmpfs with the hierarchies bound in. Either way the
+    // container sees cgroup files and cannot make a cgroup there; berth also
+    // mounts it read-only, as the config asks. hack/vm runs this on v2.
+    let rt = Runtime::new();
+    let b = Bundle::busybox()
+        .userns(&[(0, 100_000, 65536)], &[(0, 200_000, 65536)])
+        .sh(
+            "grep ' /sys/fs/cgroup ' /proc/self/mountinfo | cut -d' ' -f6; \
+             find /sys/fs/cgroup -maxdepth 2 -name cgroup.procs | head -n 1; \
+             mkdir /sys/fs/cgroup/berth-e2e-x 2>&1 || true",
+        );
+    let out = rt.run_ok(&b);
+    let lines: Vec<&str> = out.lines().collect();
+    assert!(
+        lines.get(1).is_some_and(|l| l.ends_with("/cgroup.procs")),
+        "no cgroup files under /sys/fs/cgroup:\n{out}"
+    );
+    assert!(
+        out.contains("can't create directory"),
+        "the container made a cgroup of the host's:\n{out}"
+    );
+    berth_only!(
+        "runc 1.1.5 leaves the tmpfs of a v1 host's cgroup mount writable in a user namespace"
+    );
+    assert!(
+        lines
+            .first()
+            .is_some_and(|o| o.split(',').any(|f| f == "ro")),
+        "/sys/fs/cgroup is not mounted read-only:\n{out}"
+    );
+}
