@@ -4,7 +4,7 @@
 #
 # Stage 1 loads the modules and mounts the host's / (9p, read-only, under a
 # tmpfs overlay so the guest can write anywhere) at /newroot with fresh proc,
-# sys, dev, tmp and run over it, cgroup2 at /sys/fs/cgroup with every
+# sys, dev and run over it, cgroup2 at /sys/fs/cgroup with every
 # controller enabled in cgroup.subtree_control, and the scratch dir (9p,
 # read-write) at its host path; then switch_root makes /newroot the root, so
 # every host path, binary and library is where it is on the host. Stage 2
@@ -81,9 +81,9 @@ ln -sf /proc/self/fd $r/dev/fd
 ln -sf /proc/self/fd/0 $r/dev/stdin
 ln -sf /proc/self/fd/1 $r/dev/stdout
 ln -sf /proc/self/fd/2 $r/dev/stderr
-for d in /tmp /var/tmp /run; do
-	mount -t tmpfs -o mode=1777 tmpfs $r$d || fail "mount tmpfs on $d"
-done
+# A fresh /run (no state of the host's runtimes). /tmp stays the host's, seen
+# through the overlay: a clone under /tmp has its build there.
+mount -t tmpfs -o mode=0755 tmpfs $r/run || fail "mount tmpfs on /run"
 mkdir -p $r/run/lock
 
 # The guest kernel's modules where modprobe looks (the host's are useless here).

@@ -17,7 +17,7 @@
 # controller enabled in cgroup.subtree_control. The host's / is shared
 # read-only over 9p and COMMAND runs chrooted into it as root, so host paths
 # (binaries built here, /usr/sbin/runc, /bin/busybox) are the same inside;
-# /tmp, /run, /dev/shm are fresh tmpfs in the guest. COMMAND's output is
+# /run and /dev/shm are fresh tmpfs in the guest. COMMAND's output is
 # printed as it runs and its exit status is this script's exit status; 124
 # means the VM timed out, 125 that it ended without running COMMAND to the
 # end (boot failure, kernel panic).
