@@ -89,8 +89,7 @@ has_pvh() {
 fill() {
 	local pkg=$1 dest=$2 tmp deb release
 	tmp=$(mktemp -d "$cache_root/.fill.XXXXXX")
-	# shellcheck disable=SC2064 # expand now: tmp is local
-	trap "rm -rf '$tmp'" RETURN
+	fill_tmp=$tmp # removed on exit, also when die() ends the script
 	echo "vm/kernel: downloading $pkg into $dest" >&2
 	download "$pkg" "$tmp"
 	deb=$(ls "$tmp"/"$pkg"_*.deb 2>/dev/null | head -n 1)
@@ -115,6 +114,9 @@ fill() {
 	chmod -R a+rX "$tmp/out"
 	mv "$tmp/out" "$dest"
 }
+
+fill_tmp=''
+trap 'rm -rf "$fill_tmp"' EXIT
 
 main() {
 	local pkg dest
