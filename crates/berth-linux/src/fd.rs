@@ -54,12 +54,69 @@ pub fn cloexec_from(first: RawFd) -> SysResult<()> {
     Ok(())
 }
 
+/// Closes every fd from `first` up except those in `keep`, with one
+/// close_range(2) per gap. init calls it first thing, so that nothing the
+/// caller of `create` had open (its stderr copy, pipes, the state lock)
+/// stays held while the container waits for `start`.
+pub fn close_from_except(first: RawFd, keep: &[RawFd]) -> SysResult<()> {
+    let mut keep: Vec<RawFd> = keep.iter().copied().filter(|&fd| fd >= first).collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut from = first;
+    for fd in keep.into_iter().chain([RawFd::MAX]) {
+        if fd > from {
+            close_range(from, fd - 1)?;
+        }
+        from = fd.saturating_add(1);
+    }
+    Ok(())
+}
+
+/// Points `fd` at `/dev/null` (write-only, close-on-exec) in place, so that
+/// whatever it referred to is released while the number stays taken.
+pub fn point_at_null(fd: RawFd) -> SysResult<()> {
+    let null = nix::fcntl::open(
+        "/dev/null",
+        nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .op_at("open", std::path::Path::new("/dev/null"))?;
+    // SAFETY: dup3 replaces `fd` (an fd the caller owns and keeps using)
+    // with a copy of `null`; no memory is touched.
+    let ret = unsafe { libc::dup3(std::os::fd::AsRawFd::as_raw_fd(&null), fd, libc::O_CLOEXEC) };
+    if ret < 0 {
+        return Err(SysError::new("dup3 /dev/null", Errno::last()));
+    }
+    Ok(())
+}
+
+/// close_range(2) of `first..=last`, closing them.
+fn close_range(first: RawFd, last: RawFd) -> SysResult<()> {
+    let to_uint = |fd: RawFd| {
+        libc::c_uint::try_from(fd).map_err(|_| SysError::new("close_range", Errno::EINVAL))
+    };
+    let (first, last) = (to_uint(first)?, to_uint(last)?);
+    let last = if last == to_uint(RawFd::MAX - 1)? {
+        libc::c_uint::MAX
+    } else {
+        last
+    };
+    // SAFETY: close_range(2) closes fds of this process only; the caller
+    // keeps out of the range every fd it still owns and uses.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0 as libc::c_uint) };
+    if ret != 0 {
+        return Err(SysError::new("close_range", Errno::last()));
+    }
+    Ok(())
+}
+
 /// Gives stdin/stdout/stderr to the container user when they are owned by
 /// someone else, so the process can reopen `/dev/stdout` (runc
-/// `fixStdioPermissions`). `/dev/null` is left alone, and so are fds the
+/// `fixStdioPermissions`). The group is left as it is : a terminal keeps devpts' `gid=` group
+/// (`tty`), as with runc. `/dev/null` is left alone, and so are fds the
 /// kernel will not let us chown (from another user namespace, or a
 /// read-only filesystem).
-pub fn give_stdio_to(uid: u32, gid: u32) -> SysResult<()> {
+pub fn give_stdio_to(uid: u32) -> SysResult<()> {
     let null = nix::sys::stat::stat("/dev/null").ok().map(|st| st.st_rdev);
     for fd in 0..=2 {
         // SAFETY: stdio fds are borrowed only for fstat/fchown; a closed one
@@ -69,7 +126,11 @@ pub fn give_stdio_to(uid: u32, gid: u32) -> SysResult<()> {
         if Some(st.st_rdev) == null && st.st_rdev != 0 || st.st_uid == uid {
             continue;
         }
-        match fchown(borrowed, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid))) {
+        match fchown(
+            borrowed,
+            Some(Uid::from_raw(uid)),
+            Some(Gid::from_raw(st.st_gid)),
+        ) {
             Ok(()) | Err(Errno::EINVAL | Errno::EPERM | Errno::EROFS) => {}
             Err(errno) => return Err(SysError::new("fchown stdio", errno)),
         }

@@ -74,7 +74,7 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
         domainname.as_deref(),
     )?;
 
-    let mounts = mounts::convert(list(spec.mounts()), bundle)?;
+    let mounts = mounts::convert(list(spec.mounts()), bundle, &root.path)?;
     let setup_dev = !mounts.iter().any(mounts::binds_dev);
     let devices = devices::convert(of(linux, Linux::devices))?;
 
