@@ -20,7 +20,6 @@ pub fn setup(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     }
     let socket = ctx.console.context("process.terminal: no console socket")?;
     let pty = tty::open_pty().context("process.terminal")?;
-    tty::clear_onlcr(&pty.master).context("process.terminal")?;
     if let Some((rows, cols)) = process.console_size {
         tty::set_size(&pty.master, rows, cols).context("process.consoleSize")?;
     }
