@@ -99,7 +99,9 @@ fn terminal_output_keeps_bare_newlines_in_run() {
     let out = pty.read_until("end-42");
     finish(&rt, &id);
     assert!(out.contains("one\r\ntwo\r\n"), "{out:?}");
-    berth_only!("runc 1.1.5 insists on opening /dev/tty for run -t, so it needs a terminal of its own here");
+    berth_only!(
+        "runc 1.1.5 insists on opening /dev/tty for run -t, so it needs a terminal of its own here"
+    );
     let id = unique_id();
     let out = rt.run(&id, &b).ok();
     rt.assert_no_residue(&id);
