@@ -59,17 +59,26 @@ pub fn cloexec_from(first: RawFd) -> SysResult<()> {
 /// caller of `create` had open (its stderr copy, pipes, the state lock)
 /// stays held while the container waits for `start`.
 pub fn close_from_except(first: RawFd, keep: &[RawFd]) -> SysResult<()> {
+    gaps(first, keep)
+        .into_iter()
+        .try_for_each(|(from, to)| close_range(from, to))
+}
+
+/// The ranges `from..=to` of fds from `first` up that are not in `keep`;
+/// the last one ends at `RawFd::MAX - 1` (meaning: all the rest).
+fn gaps(first: RawFd, keep: &[RawFd]) -> Vec<(RawFd, RawFd)> {
     let mut keep: Vec<RawFd> = keep.iter().copied().filter(|&fd| fd >= first).collect();
     keep.sort_unstable();
     keep.dedup();
+    let mut out = Vec::new();
     let mut from = first;
     for fd in keep.into_iter().chain([RawFd::MAX]) {
         if fd > from {
-            close_range(from, fd - 1)?;
+            out.push((from, fd - 1));
         }
         from = fd.saturating_add(1);
     }
-    Ok(())
+    out
 }
 
 /// Points `fd` at `/dev/null` (write-only, close-on-exec) in place, so that
@@ -104,8 +113,22 @@ fn close_range(first: RawFd, last: RawFd) -> SysResult<()> {
     // SAFETY: close_range(2) closes fds of this process only; the caller
     // keeps out of the range every fd it still owns and uses.
     let ret = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0 as libc::c_uint) };
-    if ret != 0 {
+    if ret == 0 {
+        return Ok(());
+    }
+    // As in cloexec_from: Linux < 5.9, or a seccomp profile without it.
+    if !matches!(Errno::last(), Errno::ENOSYS | Errno::EINVAL | Errno::EPERM) {
         return Err(SysError::new("close_range", Errno::last()));
+    }
+    let fds: Vec<libc::c_uint> = std::fs::read_dir("/proc/self/fd")
+        .op("read /proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| (first..=last).contains(fd))
+        .collect();
+    for fd in fds.into_iter().filter_map(|fd| RawFd::try_from(fd).ok()) {
+        // SAFETY: closing an fd in the range the caller gave up; EBADF (the
+        // directory fd of read_dir, already closed) is harmless.
+        unsafe { libc::close(fd) };
     }
     Ok(())
 }
@@ -136,4 +159,17 @@ pub fn give_stdio_to(uid: u32) -> SysResult<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_skip_the_kept_fds() {
+        let all = RawFd::MAX - 1;
+        assert_eq!(gaps(3, &[]), [(3, all)]);
+        assert_eq!(gaps(3, &[7, 4, 2, 7, 5]), [(3, 3), (6, 6), (8, all)]);
+        assert_eq!(gaps(5, &[5, 6]), [(7, all)]);
+    }
 }

@@ -6,6 +6,7 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use nix::errno::Errno;
 use berth_linux::mount::{detached, CgroupLayout};
 use berth_linux::{caps, namespace, seccomp};
 use berth_spec::plan::{MountKind, NsKind, Plan};
@@ -80,9 +81,13 @@ fn open_bind_sources(plan: &Plan) -> anyhow::Result<Vec<Option<OwnedFd>>> {
         MountKind::Bind { source, recursive }
             if !source.starts_with(&plan.root.path) && source.exists() =>
         {
-            detached::clone_tree(source, *recursive)
-                .map(Some)
-                .with_context(|| format!("mounts[{i}].source"))
+            match detached::clone_tree(source, *recursive) {
+                Ok(tree) => Ok(Some(tree)),
+                // Without CAP_SYS_ADMIN here (rootless) or open_tree
+                // (Linux < 5.2), init mounts the path as before.
+                Err(e) if matches!(e.errno, Errno::EPERM | Errno::ENOSYS) => Ok(None),
+                Err(e) => Err(e).with_context(|| format!("mounts[{i}].source")),
+            }
         }
         _ => Ok(None),
     };
