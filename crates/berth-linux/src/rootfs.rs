@@ -131,16 +131,22 @@ pub fn move_root(rootfs: &Path) -> SysResult<()> {
 }
 
 /// Detaches the mount at `path` (made a slave first, so that the unmount
-/// cannot propagate to the host). A mount already gone with its parent,
-/// or locked in a user namespace, is left.
+/// cannot propagate to the host). One that cannot be unmounted (locked in
+/// a user namespace) is covered with an empty tmpfs instead, as runc does:
+/// the kernel does not count a covered procfs or sysfs as visible.
 fn detach(path: &Path) -> SysResult<()> {
     let shown = Path::new("old root mount");
     match mount(None, path, None, libc::MS_SLAVE | libc::MS_REC, None, shown) {
+        // Already gone with a parent detached before it.
         Err(e) if matches!(e.errno, Errno::EINVAL | Errno::ENOENT) => return Ok(()),
         other => other?,
     }
     match umount2(path, MntFlags::MNT_DETACH) {
-        Ok(()) | Err(Errno::EINVAL | Errno::EPERM) => Ok(()),
+        Ok(()) => Ok(()),
+        Err(Errno::EINVAL | Errno::EPERM) => {
+            let tmpfs = Some(Path::new("tmpfs"));
+            mount(tmpfs, path, Some("tmpfs"), libc::MS_RDONLY, None, shown)
+        }
         Err(errno) => Err(crate::error::SysError::at("umount", shown, errno)),
     }
 }

@@ -163,14 +163,21 @@ fn proc_or_sys_as_a_symlink_is_refused() {
 fn no_pivot_leaves_no_host_mount_to_reveal_proc() {
     require!(root, userns);
     let rt = Runtime::new();
-    // As uid 1000: mapping uid 0 itself would need CAP_SETFCAP.
-    let b = Bundle::busybox().user(1000, 1000).sh(
-        "unshare -r -m -p -f sh -c 'echo in-userns; mount -t proc proc /proc 2>/dev/null && echo MOUNTED'; echo done",
-    );
-    let id = unique_id();
-    let out = rt.run_with(&id, &b, &["--no-pivot"], Opts::default()).ok();
-    rt.assert_no_residue(&id);
-    assert_eq!(out.stdout, "in-userns\ndone\n", "{out}");
+    // As uid 1000: mapping uid 0 itself would need CAP_SETFCAP. Then the
+    // same in a user namespace of the container's own, where the host's
+    // mounts are locked: they cannot be unmounted, only covered.
+    let script = "unshare -r -m -p -f sh -c 'echo in-userns; mount -t proc proc /proc 2>/dev/null && echo MOUNTED'; echo done";
+    let plain = Bundle::busybox().user(1000, 1000).sh(script);
+    let in_userns = Bundle::busybox()
+        .user(1000, 1000)
+        .userns(&[(0, 100_000, 65536)], &[(0, 100_000, 65536)])
+        .sh(script);
+    for b in [plain, in_userns] {
+        let id = unique_id();
+        let out = rt.run_with(&id, &b, &["--no-pivot"], Opts::default()).ok();
+        rt.assert_no_residue(&id);
+        assert_eq!(out.stdout, "in-userns\ndone\n", "{out}");
+    }
 }
 
 /// (5) Exec permission is the kernel's: uid 1000 with CAP_DAC_OVERRIDE runs
