@@ -307,7 +307,8 @@ fn bind_source_made_by_an_earlier_mount() {
     rt.assert_no_residue(&id);
     berth_only!("runc words the error differently");
     let n = b.config()["mounts"].as_array().unwrap().len() - 1;
-    assert!(out.stderr.contains(&format!("mounts[{n}].source")), "{out}");
+    let want = format!("mounts[{n}].source: {missing}: No such file or directory\n");
+    assert!(out.stderr.ends_with(&want), "{out}");
 }
 
 /// (12) A read-only `/dev`: devices, symlinks and pts are made first, `ro`

@@ -110,7 +110,7 @@ fn check_target(root: &RootDir, m: &Mount, fstype: &str) -> SysResult<Option<u32
     let is_dir = mode.is_some_and(|mode| mode & libc::S_IFMT == libc::S_IFDIR);
     if (fstype == "proc" || fstype == "sysfs") && mode.is_some() && !is_dir {
         return Err(SysError::at(
-            "refuse to mount on a symlink or non-directory (it must be an ordinary directory)",
+            "refuse to mount proc/sysfs over symlink or non-directory",
             root.display(&m.destination),
             nix::errno::Errno::ENOTDIR,
         ));

@@ -34,8 +34,9 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         let tree = ctx.bind_sources.get(i).and_then(Option::as_ref);
         if let (MountKind::Bind { source, .. }, None) = (&m.kind, tree) {
             // Validation let it through if an earlier mount may make it.
-            std::fs::metadata(source)
-                .with_context(|| format!("mounts[{i}].source: {}", source.display()))?;
+            if let Err(errno) = nix::sys::stat::stat(source) {
+                anyhow::bail!("mounts[{i}].source: {}: {}", source.display(), errno.desc());
+            }
         }
         mount_entry(&root, m, ctx.cgroups, tree.map(AsFd::as_fd))
             .with_context(|| format!("mounts[{i}] {}", m.destination.display()))?;
