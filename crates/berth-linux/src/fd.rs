@@ -5,7 +5,7 @@ use std::os::fd::{BorrowedFd, RawFd};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::sys::stat::fstat;
-use nix::unistd::{fchown, Gid, Uid};
+use nix::unistd::{fchown, Uid};
 
 use crate::error::{Op, SysError, SysResult};
 
@@ -135,10 +135,10 @@ fn close_range(first: RawFd, last: RawFd) -> SysResult<()> {
 
 /// Gives stdin/stdout/stderr to the container user when they are owned by
 /// someone else, so the process can reopen `/dev/stdout` (runc
-/// `fixStdioPermissions`). The group is left as it is : a terminal keeps devpts' `gid=` group
-/// (`tty`), as with runc. `/dev/null` is left alone, and so are fds the
-/// kernel will not let us chown (from another user namespace, or a
-/// read-only filesystem).
+/// `fixStdioPermissions`). Only the owner changes, as with runc: a terminal
+/// keeps devpts' `gid=` group (`tty`). `/dev/null` is left alone, and so
+/// are fds the kernel will not let us chown (from another user namespace,
+/// or a read-only filesystem).
 pub fn give_stdio_to(uid: u32) -> SysResult<()> {
     let null = nix::sys::stat::stat("/dev/null").ok().map(|st| st.st_rdev);
     for fd in 0..=2 {
@@ -149,11 +149,8 @@ pub fn give_stdio_to(uid: u32) -> SysResult<()> {
         if Some(st.st_rdev) == null && st.st_rdev != 0 || st.st_uid == uid {
             continue;
         }
-        match fchown(
-            borrowed,
-            Some(Uid::from_raw(uid)),
-            Some(Gid::from_raw(st.st_gid)),
-        ) {
+        // `None`: the group is not changed at all.
+        match fchown(borrowed, Some(Uid::from_raw(uid)), None) {
             Ok(()) | Err(Errno::EINVAL | Errno::EPERM | Errno::EROFS) => {}
             Err(errno) => return Err(SysError::new("fchown stdio", errno)),
         }
