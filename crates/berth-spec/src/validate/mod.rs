@@ -9,6 +9,7 @@
 
 mod caps;
 mod devices;
+mod hooks;
 mod mount_options;
 mod mounts;
 mod namespaces;
@@ -83,6 +84,7 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
         oci_version: spec.version().clone(),
         root,
         process,
+        hooks: hooks::convert(spec.hooks().as_ref())?,
         hostname,
         domainname,
         mounts,

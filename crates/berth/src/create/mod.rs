@@ -28,9 +28,13 @@ use nix::sys::stat::Mode;
 use nix::sys::wait::waitpid;
 use nix::unistd::{geteuid, mkfifo};
 
+use crate::commands::state::hook_state;
+use crate::hooks;
 use crate::init::InitContext;
+use crate::state::record::LaterHooks;
 use crate::state::{Locked, Phase, Record, Store};
 use crate::sync;
+use berth_spec::state::Status;
 pub use parent::Processes;
 
 /// The flags of `create` (and `run`).
@@ -83,6 +87,7 @@ pub fn create(
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
         host_mounts: plan.shares_host_mounts().then(|| plan.root.path.clone()),
+        poststop: None,
     };
     let locked = cleanup.locked()?;
     let fifo = make_fifo(&locked.fifo_path())?;
@@ -102,13 +107,21 @@ pub fn create(
         setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
         seccomp: prepared.seccomp.as_ref(),
     };
+    let forks = crate::init::needs_fork(&ctx);
     cleanup.procs.first = Some(spawn::spawn(&ctx)?);
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.
     drop((init_chan, fifo, prepared));
     let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?);
     cleanup.locked()?.save(&record)?;
-    parent::serve(&chan, &plan, &mut cleanup.procs)
+    // From here the container exists: a failure runs poststop (runtime.md
+    // lifecycle steps 12-13).
+    cleanup.poststop = Some(record.clone());
+    let hooks = parent::HookContext {
+        record: &record,
+        forks,
+    };
+    parent::serve(&chan, &plan, &mut cleanup.procs, &hooks)
         .with_context(|| format!("container {}", opts.id))?;
     // The real init, if an intermediate process cloned it.
     (record.pid, record.start_time) = cleanup.init_pid()?;
@@ -150,6 +163,12 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
         host_mounts: plan.shares_host_mounts(),
+        no_process: !plan.process.is_present(),
+        hooks: LaterHooks {
+            start_container: !plan.hooks.start_container.is_empty(),
+            poststart: plan.hooks.poststart.clone(),
+            poststop: plan.hooks.poststop.clone(),
+        },
     }
 }
 
@@ -170,6 +189,8 @@ struct Cleanup {
     /// The rootfs, when the container shares berth's mount namespace and
     /// its mounts would outlive init.
     host_mounts: Option<PathBuf>,
+    /// The record, once init exists: its poststop hooks run on failure.
+    poststop: Option<Record>,
 }
 
 impl Cleanup {
@@ -189,6 +210,7 @@ impl Cleanup {
     fn disarm(mut self) -> anyhow::Result<Locked> {
         self.procs = Processes::default();
         self.host_mounts = None;
+        self.poststop = None;
         self.locked
             .take()
             .context("container directory already released")
@@ -211,6 +233,10 @@ impl Drop for Cleanup {
             if let Err(e) = berth_linux::mount::unmount_under(&rootfs) {
                 tracing::error!("cleanup after failed create: {e:#}");
             }
+        }
+        if let Some(record) = self.poststop.take() {
+            let state = hook_state(&record, Status::Stopped, 0);
+            hooks::run_warn("poststop", &record.hooks.poststop, &state);
         }
         if let Some(locked) = self.locked.take() {
             if let Err(e) = locked.destroy() {

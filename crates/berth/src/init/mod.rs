@@ -7,6 +7,7 @@
 
 mod console;
 mod exec;
+mod hooks;
 mod namespaces;
 mod rootfs;
 mod security;
@@ -18,6 +19,8 @@ use berth_linux::clone::{self, Options};
 use berth_linux::mount::CgroupLayout;
 use berth_linux::SysError;
 use berth_spec::plan::{NsKind, Plan};
+
+use anyhow::Context;
 
 use crate::sync::{Channel, Msg};
 
@@ -51,6 +54,12 @@ pub struct InitContext<'a> {
     pub setgroups_allowed: bool,
     /// `linux.seccomp`, built by the parent.
     pub seccomp: Option<&'a berth_linux::seccomp::Filter>,
+}
+
+/// Whether init clones the real init a second time (a pid or time
+/// namespace applies only to children); the parent needs to know.
+pub fn needs_fork(ctx: &InitContext<'_>) -> bool {
+    namespaces::needs_fork(ctx)
 }
 
 /// init's entry point; returns the exit code of the process it runs in.
@@ -99,19 +108,34 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
 /// From inside every namespace to the exec of the user process.
 fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     namespaces::configure(ctx)?;
-    rootfs::build(ctx)?;
+    let state = rootfs::build(ctx)?;
     console::setup(ctx)?;
     rootfs::finish(ctx)?;
     security::apply(ctx)?;
     let program = exec::prepare(ctx)?;
     ctx.chan.send(&Msg::Ready)?;
     exec::wait_for_start(ctx)?;
-    let err = match security::late_seccomp(ctx) {
-        Ok(()) => exec::exec(&program),
+    let err = match start(ctx, state, program) {
+        Ok(never) => match never {},
         Err(err) => err,
     };
-    // The parent is gone by now: the container's stderr is the only
-    // place left to say why.
+    // The parent is gone by now: the container's stderr and, when it
+    // waits for us, `start` are the only places left to say why.
     eprintln!("berth: {err:#}");
+    exec::report_to_start(ctx, &err);
     Err(err)
+}
+
+/// After `start`: the startContainer hooks, seccomp if it waited for now,
+/// the exec. `start` refuses a config without `process`; this is the
+/// backstop.
+fn start(
+    ctx: &InitContext<'_>,
+    state: Option<berth_spec::state::State>,
+    program: Option<exec::Program>,
+) -> anyhow::Result<Infallible> {
+    let program = program.context("the config has no process to start")?;
+    hooks::start_container(ctx, state)?;
+    security::late_seccomp(ctx)?;
+    Err(exec::exec(&program))
 }
