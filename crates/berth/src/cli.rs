@@ -60,6 +60,8 @@ pub enum Command {
     List(ListArgs),
     /// Write a starter config.json into the bundle directory.
     Spec(SpecArgs),
+    /// Print what this berth supports (runtime-spec features.md JSON).
+    Features,
 }
 
 /// `spec`.

@@ -38,7 +38,8 @@ const OUTPUT_LIMIT: u64 = 4096;
 pub fn run_all(kind: &str, hooks: &[Hook], state: &State) -> anyhow::Result<()> {
     let json = serde_json::to_vec(state).context("state JSON for hooks")?;
     for (i, hook) in hooks.iter().enumerate() {
-        run_one(hook, &json).with_context(|| format!("hooks.{kind}[{i}] {}", hook.path.display()))?;
+        run_one(hook, &json)
+            .with_context(|| format!("hooks.{kind}[{i}] {}", hook.path.display()))?;
     }
     Ok(())
 }
@@ -74,12 +75,17 @@ fn run_one(hook: &Hook, state: &[u8]) -> anyhow::Result<()> {
         .stdout(Stdio::from(out.try_clone().context("dup stdout")?))
         .stderr(Stdio::from(err.try_clone().context("dup stderr")?))
         .process_group(0);
-    let child = cmd.spawn().map_err(|e| anyhow::anyhow!("{}", io_text(&e)))?;
+    let child = cmd
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("{}", io_text(&e)))?;
     let status = wait(child, hook.timeout)?;
     if status.success() {
         return Ok(());
     }
-    let mut msg = match (status.code(), std::os::unix::process::ExitStatusExt::signal(&status)) {
+    let mut msg = match (
+        status.code(),
+        std::os::unix::process::ExitStatusExt::signal(&status),
+    ) {
         (Some(code), _) => format!("exit status {code}"),
         (None, Some(sig)) => format!("killed by signal {sig}"),
         _ => format!("{status}"),
@@ -127,9 +133,7 @@ fn tail(file: &mut File) -> String {
     let _ = file.seek(SeekFrom::Start(len.saturating_sub(OUTPUT_LIMIT)));
     let mut buf = Vec::new();
     let _ = file.take(OUTPUT_LIMIT).read_to_end(&mut buf);
-    String::from_utf8_lossy(&buf)
-        .trim()
-        .replace('\n', "\\n")
+    String::from_utf8_lossy(&buf).trim().replace('\n', "\\n")
 }
 
 /// An I/O error's text without Rust's " (os error N)".
@@ -175,7 +179,10 @@ mod tests {
     fn a_hook_reads_the_state_and_only_its_env() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
-        let script = format!("cat > {0}; echo; echo \"$K:${{PATH:-none}}\" >> {0}", out.display());
+        let script = format!(
+            "cat > {0}; echo; echo \"$K:${{PATH:-none}}\" >> {0}",
+            out.display()
+        );
         run_all("poststop", &[sh(&script, None)], &state()).unwrap();
         let text = std::fs::read_to_string(out).unwrap();
         let (json, env) = text.split_once('\n').unwrap();
@@ -189,13 +196,20 @@ mod tests {
         let err = run_all("prestart", &[sh("echo oops >&2; exit 3", None)], &state()).unwrap_err();
         let msg = format!("{err:#}");
         assert!(msg.contains("hooks.prestart[0] /bin/sh"), "{msg}");
-        assert!(msg.contains("exit status 3") && msg.contains("stderr: oops"), "{msg}");
+        assert!(
+            msg.contains("exit status 3") && msg.contains("stderr: oops"),
+            "{msg}"
+        );
     }
 
     #[test]
     fn a_hook_past_its_timeout_is_killed_with_its_children() {
-        let err = run_all("poststart", &[sh("sleep 1000 & sleep 1000", Some(1))], &state())
-            .unwrap_err();
+        let err = run_all(
+            "poststart",
+            &[sh("sleep 1000 & sleep 1000", Some(1))],
+            &state(),
+        )
+        .unwrap_err();
         assert!(format!("{err:#}").contains("timed out after 1s"), "{err:#}");
     }
 

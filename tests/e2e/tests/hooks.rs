@@ -37,7 +37,13 @@ fn recording_bundle() -> (Bundle, PathBuf) {
     fs::create_dir(&log).unwrap();
     let host = log.to_str().unwrap().to_string();
     let mut hooks = serde_json::Map::new();
-    for kind in ["prestart", "createRuntime", "createContainer", "poststart", "poststop"] {
+    for kind in [
+        "prestart",
+        "createRuntime",
+        "createContainer",
+        "poststart",
+        "poststop",
+    ] {
         hooks.insert(kind.into(), json!([recording_hook(kind, &host)]));
     }
     hooks.insert(
@@ -152,7 +158,11 @@ fn each_hook_runs_in_the_namespaces_the_spec_says() {
         assert_eq!(ns_of(&log, kind, "uts"), ctr_uts, "{kind} uts namespace");
     }
     rt.delete(&id, true).ok();
-    assert_eq!(ns_of(&log, "poststop", "mnt"), host_mnt, "poststop mount namespace");
+    assert_eq!(
+        ns_of(&log, "poststop", "mnt"),
+        host_mnt,
+        "poststop mount namespace"
+    );
     rt.assert_no_residue(&id);
 }
 
@@ -169,7 +179,10 @@ fn a_hook_gets_exactly_its_args_and_env() {
     let id = unique_id();
     rt.create(&id, &b, &[]).ok();
     // sh -c SCRIPT NAME ARG: $0 is the first arg after the script.
-    assert_eq!(fs::read_to_string(&out).unwrap(), "first|second||v=1|nohome\n");
+    assert_eq!(
+        fs::read_to_string(&out).unwrap(),
+        "first|second||v=1|nohome\n"
+    );
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);
 }
@@ -182,7 +195,11 @@ fn failing_create_hook(kind: &str) {
     let ran = b.path().join("poststop-ran");
     let poststop = sh_hook("poststop", &format!("touch {}", ran.display()));
     let b = b
-        .set(&["hooks"], kind, json!([sh_hook(kind, "echo no >&2; exit 7")]))
+        .set(
+            &["hooks"],
+            kind,
+            json!([sh_hook(kind, "echo no >&2; exit 7")]),
+        )
         .set(&["hooks"], "poststop", json!([poststop]));
     let id = unique_id();
     let out = rt.create(&id, &b, &[]).fails();
@@ -240,7 +257,8 @@ fn timed_out_create(script: &str) -> String {
     let rt = Runtime::new();
     let id = unique_id();
     let script = format!("{script} # {id}");
-    let hook = json!({"path": "/bin/sh", "args": ["sh", "-c", script], "env": [PATH], "timeout": 1});
+    let hook =
+        json!({"path": "/bin/sh", "args": ["sh", "-c", script], "env": [PATH], "timeout": 1});
     let b = Bundle::busybox()
         .args(["true"])
         .set(&["hooks"], "prestart", json!([hook]));
@@ -260,7 +278,10 @@ fn a_timed_out_hook_is_killed_with_its_children() {
     require!(root);
     berth_only!("runc 1.1.5 kills only the hook and then waits for its children's output");
     let err = timed_out_create("sleep 1000 & exec sleep 1001");
-    assert!(err.contains("hooks.prestart[0] /bin/sh: timed out after 1s"), "{err}");
+    assert!(
+        err.contains("hooks.prestart[0] /bin/sh: timed out after 1s"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -284,7 +305,11 @@ fn a_failing_start_container_hook_fails_start() {
     rt.assert_no_residue(&id);
     berth_only!("runc 1.1.5's start returns before init runs startContainer hooks");
     let out = out.fails();
-    assert!(out.stderr.contains("hooks.startContainer[0]"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hooks.startContainer[0]"),
+        "{}",
+        out.stderr
+    );
     assert!(out.stderr.contains("exit status 5"), "{}", out.stderr);
 }
 
@@ -297,8 +322,16 @@ fn poststart_and_poststop_failures_are_only_warnings() {
     let ran = b.path().join("second-poststop-ran");
     let second = sh_hook("poststop", &format!("touch {}", ran.display()));
     let b = b
-        .set(&["hooks"], "poststart", json!([sh_hook("poststart", "exit 1")]))
-        .set(&["hooks"], "poststop", json!([sh_hook("poststop", "exit 1"), second]));
+        .set(
+            &["hooks"],
+            "poststart",
+            json!([sh_hook("poststart", "exit 1")]),
+        )
+        .set(
+            &["hooks"],
+            "poststop",
+            json!([sh_hook("poststop", "exit 1"), second]),
+        );
     let id = unique_id();
     rt.create(&id, &b, &[]).ok();
     rt.start(&id).ok();
@@ -307,20 +340,28 @@ fn poststart_and_poststop_failures_are_only_warnings() {
     rt.wait_status(&id, "stopped");
     rt.delete(&id, false).ok();
     rt.assert_no_residue(&id);
-    assert!(ran.exists(), "the poststop hook after a failing one did not run");
+    assert!(
+        ran.exists(),
+        "the poststop hook after a failing one did not run"
+    );
 }
 
 #[test]
 fn a_relative_hook_path_is_refused() {
     require!(root);
     let rt = Runtime::new();
-    let b = Bundle::busybox()
-        .args(["true"])
-        .set(&["hooks"], "poststop", json!([{"path": "bin/true"}]));
+    let b =
+        Bundle::busybox()
+            .args(["true"])
+            .set(&["hooks"], "poststop", json!([{"path": "bin/true"}]));
     let id = unique_id();
     let out = rt.create(&id, &b, &[]);
     berth_only!("runc 1.1.5 accepts a relative hook path (the spec says MUST be absolute)");
     let out = out.fails();
     rt.assert_no_residue(&id);
-    assert!(out.stderr.contains("hooks.poststop[0].path"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("hooks.poststop[0].path"),
+        "{}",
+        out.stderr
+    );
 }

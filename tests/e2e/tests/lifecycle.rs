@@ -483,7 +483,11 @@ fn create_without_process_succeeds_and_start_refuses() {
         "start of a process-less container: {}",
         err.stderr
     );
-    assert_eq!(rt.status(&id), "created", "a refused start changed the container");
+    assert_eq!(
+        rt.status(&id),
+        "created",
+        "a refused start changed the container"
+    );
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);
 }

@@ -6,6 +6,16 @@ use oci_spec::runtime::{Hook as OciHook, Hooks as OciHooks};
 use super::{check_nul, list, Invalid, Result};
 use crate::plan::{Hook, Hooks};
 
+/// The hook kinds of config.md, all of which berth runs.
+pub(crate) const KINDS: [&str; 6] = [
+    "prestart",
+    "createRuntime",
+    "createContainer",
+    "startContainer",
+    "poststart",
+    "poststop",
+];
+
 /// Converts every hook list; an absent `hooks` is no hooks.
 #[allow(deprecated)] // `prestart` is deprecated but still honoured (runc too).
 pub(super) fn convert(hooks: Option<&OciHooks>) -> Result<Hooks> {
@@ -53,14 +63,9 @@ fn hook(at: &str, h: &OciHook) -> Result<Hook> {
     }
     let timeout = match h.timeout() {
         None => None,
-        Some(t) => Some(
-            u32::try_from(t)
-                .ok()
-                .filter(|&t| t > 0)
-                .ok_or_else(|| {
-                    Invalid::new(format!("{at}.timeout"), format!("must be > 0, got {t}"))
-                })?,
-        ),
+        Some(t) => Some(u32::try_from(t).ok().filter(|&t| t > 0).ok_or_else(|| {
+            Invalid::new(format!("{at}.timeout"), format!("must be > 0, got {t}"))
+        })?),
     };
     Ok(Hook {
         path: path.clone(),

@@ -33,6 +33,12 @@ use crate::plan::{Plan, Root};
 
 pub use warnings::Warning;
 
+// What `crate::features` reads off the validation.
+pub(crate) use caps::known as capability_known;
+pub(crate) use hooks::KINDS as HOOK_KINDS;
+pub(crate) use mount_options::names as mount_option_names;
+pub(crate) use seccomp::{action_accepted as seccomp_action_accepted, FLAGS as SECCOMP_FLAGS};
+
 /// One rule broken: the JSON path of the value and what is wrong with it.
 /// [`crate::load`] adds the file name and makes it an [`crate::Error`].
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -8,7 +8,6 @@ use std::fmt;
 
 use oci_spec::runtime::Spec;
 
-
 /// A field present in the config that berth ignores.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Warning {

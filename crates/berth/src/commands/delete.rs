@@ -52,7 +52,9 @@ pub fn destroy(locked: Locked, record: &Record) -> anyhow::Result<()> {
         berth_linux::mount::unmount_under(&record.rootfs)
             .with_context(|| format!("container {id}"))?;
     }
-    locked.destroy().with_context(|| format!("container {id}"))?;
+    locked
+        .destroy()
+        .with_context(|| format!("container {id}"))?;
     // runtime.md "Delete": poststop after the container is deleted, before
     // delete returns; a failure is a warning.
     let state = hook_state(record, Status::Stopped, 0);
