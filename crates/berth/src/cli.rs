@@ -92,6 +92,9 @@ pub struct CreateFlags {
     /// Write init's pid to this file.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
+    /// Unix socket to which a pidfd of init is sent (SCM_RIGHTS), as runc 1.2.
+    #[arg(long)]
+    pub pidfd_socket: Option<PathBuf>,
     /// Use move+chroot instead of pivot_root.
     #[arg(long)]
     pub no_pivot: bool,

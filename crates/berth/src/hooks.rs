@@ -180,7 +180,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out");
         let script = format!(
-            "cat > {0}; echo; echo \"$K:${{PATH:-none}}\" >> {0}",
+            "{{ cat; echo; echo \"$K:${{HOME:-none}}\"; }} > {}",
             out.display()
         );
         run_all("poststop", &[sh(&script, None)], &state()).unwrap();

@@ -28,14 +28,20 @@ fn features_prints_the_spec_fields() {
     let rt = Runtime::new();
     let f = features(&rt);
     for key in ["ociVersionMin", "ociVersionMax"] {
-        assert!(f[key].as_str().is_some_and(|v| v.starts_with("1.")), "{key}: {f}");
+        assert!(
+            f[key].as_str().is_some_and(|v| v.starts_with("1.")),
+            "{key}: {f}"
+        );
     }
     assert!(!strings(&f["hooks"]).is_empty(), "{f}");
     assert!(!strings(&f["mountOptions"]).is_empty(), "{f}");
     assert!(!strings(&f["linux"]["namespaces"]).is_empty(), "{f}");
     berth_only!("runc 1.1.5 reports spec 1.0.2-dev and no annotations of berth's");
     assert_eq!(f["ociVersionMax"], "1.2.1", "{f}");
-    assert!(f["annotations"]["io.github.seccomp.libseccomp.version"].is_string(), "{f}");
+    assert!(
+        f["annotations"]["io.github.seccomp.libseccomp.version"].is_string(),
+        "{f}"
+    );
 }
 
 #[test]
@@ -131,7 +137,10 @@ fn every_listed_mount_option_is_accepted() {
     let out = rt.run_ok(&b);
     let mounts = mountinfo(&out);
     for dst in expect_ro {
-        assert!(expect_mount(&mounts, &dst).has_option("ro"), "{dst}:\n{out}");
+        assert!(
+            expect_mount(&mounts, &dst).has_option("ro"),
+            "{dst}:\n{out}"
+        );
     }
 }
 
@@ -141,8 +150,18 @@ fn every_listed_mount_option_is_accepted() {
 fn seccomp_profile(f: &Value) -> Value {
     let s = &f["linux"]["seccomp"];
     let unused = [
-        "acct", "swapon", "swapoff", "kexec_load", "init_module", "delete_module", "syslog",
-        "settimeofday", "quotactl", "vhangup", "lookup_dcookie", "nfsservctl",
+        "acct",
+        "swapon",
+        "swapoff",
+        "kexec_load",
+        "init_module",
+        "delete_module",
+        "syslog",
+        "settimeofday",
+        "quotactl",
+        "vhangup",
+        "lookup_dcookie",
+        "nfsservctl",
     ];
     let mut rules = Vec::new();
     let mut spare = unused.iter();
@@ -206,7 +225,11 @@ fn a_known_but_unsupported_seccomp_flag_is_refused() {
     let id = unique_id();
     let out = rt.create(&id, &b, &[]).fails();
     rt.assert_no_residue(&id);
-    assert!(out.stderr.contains("linux.seccomp.flags[0]"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("linux.seccomp.flags[0]"),
+        "{}",
+        out.stderr
+    );
 }
 
 #[test]
@@ -247,7 +270,10 @@ fn what_is_not_claimed_is_refused() {
     let rt = Runtime::new();
     let f = features(&rt);
     berth_only!("runc 1.1.5 supports idmapped mounts' fields differently and seccomp notify");
-    assert_eq!(f["linux"]["mountExtensions"]["idmap"]["enabled"], false, "{f}");
+    assert_eq!(
+        f["linux"]["mountExtensions"]["idmap"]["enabled"], false,
+        "{f}"
+    );
     assert!(!strings(&f["mountOptions"]).contains(&"idmap".to_string()));
     assert!(!strings(&f["linux"]["seccomp"]["actions"]).contains(&"SCMP_ACT_NOTIFY".to_string()));
     for (what, b) in [

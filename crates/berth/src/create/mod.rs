@@ -17,7 +17,8 @@ mod parent;
 mod preflight;
 mod spawn;
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -48,6 +49,8 @@ pub struct Options {
     pub console_socket: Option<PathBuf>,
     /// `--pid-file`.
     pub pid_file: Option<PathBuf>,
+    /// `--pidfd-socket`.
+    pub pidfd_socket: Option<PathBuf>,
     /// `--no-pivot`.
     pub no_pivot: bool,
     /// `--no-new-keyring`.
@@ -83,6 +86,11 @@ pub fn create(
     }
     let plan = loaded.plan;
     let prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
+    let pidfd_socket = opts
+        .pidfd_socket
+        .as_ref()
+        .map(|p| UnixStream::connect(p).with_context(|| format!("--pidfd-socket {}", p.display())))
+        .transpose()?;
     let mut cleanup = Cleanup {
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
@@ -129,6 +137,9 @@ pub fn create(
     if let Some(path) = &opts.pid_file {
         write_pid_file(path, record.pid)?;
     }
+    if let Some(sock) = &pidfd_socket {
+        send_pidfd(sock, &cleanup.procs)?;
+    }
     cleanup.locked()?.save(&record)?;
     Ok(Created {
         locked: cleanup.disarm()?,
@@ -170,6 +181,23 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
             poststop: plan.hooks.poststop.clone(),
         },
     }
+}
+
+/// Sends a pidfd of init over `--pidfd-socket` (runc 1.2's
+/// `sendPidfd`): the one from the clone, or one opened now; init is our
+/// child and not reaped, so its pid cannot have been reused.
+fn send_pidfd(sock: &UnixStream, procs: &Processes) -> anyhow::Result<()> {
+    let init = procs.init().context("no init process")?;
+    let opened;
+    let fd = match &init.pidfd {
+        Some(fd) => fd,
+        None => {
+            opened = pidfd::open(init.pid)?;
+            &opened
+        }
+    };
+    berth_linux::tty::send_fd(sock.as_fd(), fd.as_fd(), "pidfd").context("--pidfd-socket")?;
+    Ok(())
 }
 
 /// Writes `pid` (no newline, as runc) to `path` atomically.
