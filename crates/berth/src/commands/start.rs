@@ -52,7 +52,9 @@ pub fn start(locked: &Locked) -> anyhow::Result<()> {
     };
     nix::unistd::write(fd.as_fd(), b"0").with_context(|| format!("write {}", fifo.display()))?;
     std::fs::remove_file(&fifo).with_context(|| format!("remove {}", fifo.display()))?;
-    if record.hooks.start_container {
+    // poststart runs "after the user-specified process is executed"
+    // (config.md): wait for the exec whenever there is a hook to order.
+    if record.hooks.start_container || !record.hooks.poststart.is_empty() {
         wait_for_exec(fd, locked.id())?;
     }
     tracing::debug!(id = locked.id(), "started");

@@ -62,7 +62,7 @@ pub struct LaterHooks {
     /// then waits for the exec to report their failure.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub start_container: bool,
-    /// `poststart`, run by `start`.
+    /// `poststart`, run by `start` once init has exec'd the process.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub poststart: Vec<Hook>,
     /// `poststop`, run by `delete`.
