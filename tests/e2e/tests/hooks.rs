@@ -365,3 +365,25 @@ fn a_relative_hook_path_is_refused() {
         out.stderr
     );
 }
+
+#[test]
+fn poststart_runs_after_the_process_was_executed() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox().args(["sleep", "1000"]);
+    let out = b.path().join("exe");
+    // What init's pid runs when the hook starts: the runtime, or the process.
+    let script = format!(
+        "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); readlink /proc/$pid/exe > {}",
+        out.display()
+    );
+    let b = b.set(&["hooks"], "poststart", json!([sh_hook("poststart", &script)]));
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    rt.start(&id).ok();
+    berth_only!("runc 1.1.5 runs poststart during create, before the process exists");
+    let exe = fs::read_to_string(&out).unwrap();
+    assert_eq!(exe.trim(), "/bin/busybox", "poststart saw init running {exe:?}");
+    rt.delete(&id, true).ok();
+    rt.assert_no_residue(&id);
+}
