@@ -377,13 +377,21 @@ fn poststart_runs_after_the_process_was_executed() {
         "pid=$(sed 's/.*\"pid\":\\([0-9]*\\).*/\\1/'); readlink /proc/$pid/exe > {}",
         out.display()
     );
-    let b = b.set(&["hooks"], "poststart", json!([sh_hook("poststart", &script)]));
+    let b = b.set(
+        &["hooks"],
+        "poststart",
+        json!([sh_hook("poststart", &script)]),
+    );
     let id = unique_id();
     rt.create(&id, &b, &[]).ok();
     rt.start(&id).ok();
     berth_only!("runc 1.1.5 runs poststart during create, before the process exists");
     let exe = fs::read_to_string(&out).unwrap();
-    assert_eq!(exe.trim(), "/bin/busybox", "poststart saw init running {exe:?}");
+    assert_eq!(
+        exe.trim(),
+        "/bin/busybox",
+        "poststart saw init running {exe:?}"
+    );
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);
 }

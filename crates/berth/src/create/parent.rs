@@ -1,13 +1,16 @@
 //! The parent's side of the handshake (see `sync::msg` for the diagram).
 
+use std::os::fd::AsFd;
+
 use anyhow::{anyhow, bail, Context};
 use berth_linux::clone::Child;
-use berth_linux::{idmap, pidfd};
+use berth_linux::{idmap, netdev, pidfd};
 use berth_spec::plan::Plan;
+use berth_spec::state::Status;
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{geteuid, Pid};
-
-use berth_spec::state::Status;
 
 use crate::commands::state::hook_state;
 use crate::hooks;
@@ -65,6 +68,10 @@ pub fn serve(
                     .context("linux.uidMappings/gidMappings")?;
                 chan.send(&Msg::IdMapsDone)?;
             }
+            Some(Msg::NetDevicesPlease) => {
+                net_devices(requester, plan)?;
+                chan.send(&Msg::NetDevicesDone)?;
+            }
             Some(Msg::InitPid { pid }) => {
                 let pid = Pid::from_raw(pid);
                 // init is our child too (CLONE_PARENT), so its pid cannot be
@@ -97,6 +104,23 @@ fn run_runtime_hooks(
     hooks::run_all("prestart", &plan.hooks.prestart, &state)?;
     hooks::run_all("createRuntime", &plan.hooks.create_runtime, &state)?;
     chan.send(&Msg::HooksDone { state })?;
+    Ok(())
+}
+
+/// Moves `linux.netDevices` into the network namespace of `pid` (our
+/// child, so the pid cannot be reused before we reap it).
+fn net_devices(pid: Pid, plan: &Plan) -> anyhow::Result<()> {
+    let path = format!("/proc/{pid}/ns/net");
+    let netns = open(
+        path.as_str(),
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| format!("open {path}"))?;
+    for dev in &plan.net_devices {
+        netdev::move_into(&dev.host, &dev.name, netns.as_fd())
+            .with_context(|| format!("linux.netDevices.{}", dev.host))?;
+    }
     Ok(())
 }
 
