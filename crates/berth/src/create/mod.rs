@@ -114,6 +114,7 @@ pub fn create(
         cgroups: &prepared.cgroups,
         setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
         seccomp: prepared.seccomp.as_ref(),
+        bind_sources: &prepared.bind_sources,
     };
     let forks = crate::init::needs_fork(&ctx);
     cleanup.procs.first = Some(spawn::spawn(&ctx)?);

@@ -7,8 +7,10 @@
 
 mod console;
 mod exec;
+mod fds;
 mod hooks;
 mod namespaces;
+mod passwd_file;
 mod rootfs;
 mod security;
 
@@ -54,6 +56,9 @@ pub struct InitContext<'a> {
     pub setgroups_allowed: bool,
     /// `linux.seccomp`, built by the parent.
     pub seccomp: Option<&'a berth_linux::seccomp::Filter>,
+    /// Per `mounts` entry: the bind source, opened (as a detached mount
+    /// tree) before any user namespace, or `None` to use its path.
+    pub bind_sources: &'a [Option<OwnedFd>],
 }
 
 /// Whether init clones the real init a second time (a pid or time
@@ -87,6 +92,7 @@ fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
 /// and hands its pid to the parent (returning `Ok` to exit).
 fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     berth_linux::attrs::set_non_dumpable()?;
+    fds::close_inherited(ctx)?;
     namespaces::enter(ctx)?;
     // Asked before any fork: the parent finds the network namespace
     // through the pid it knows, ours.
