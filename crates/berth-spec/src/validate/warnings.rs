@@ -35,14 +35,6 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     }
     if let Some(p) = spec.process() {
         let checks = [
-            (
-                "process.apparmorProfile",
-                p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty()),
-            ),
-            (
-                "process.selinuxLabel",
-                p.selinux_label().as_ref().is_some_and(|s| !s.is_empty()),
-            ),
             ("process.ioPriority", p.io_priority().is_some()),
             ("process.scheduler", p.scheduler().is_some()),
             ("process.execCPUAffinity", p.exec_cpu_affinity().is_some()),
@@ -152,7 +144,6 @@ mod tests {
             warnings(&c),
             [
                 "hooks: not supported yet; ignored",
-                "process.apparmorProfile: not supported yet; ignored",
                 "linux.resources: not supported yet; ignored",
                 "linux.personality: not supported yet; ignored",
             ]
