@@ -12,6 +12,7 @@ pub mod create;
 pub mod init;
 pub mod logging;
 pub mod passwd;
+pub mod process;
 pub mod state;
 pub mod sync;
 pub mod version;

@@ -2,14 +2,14 @@
 //!
 //! It runs on a copy of the parent's memory, so it reads the [`Plan`]
 //! directly. [`main`] is the whole of its life: enter the namespaces, build
-//! the rootfs, lock the process down, report ready, wait for `start`, exec.
+//! the rootfs, run the process step (`crate::process`, shared with `exec`)
+//! up to the program, report ready, wait for `start`, exec.
 //! Any failure is sent to the parent as `Msg::Error` and ends the process.
 
 mod console;
-mod exec;
+mod fifo;
 mod namespaces;
 mod rootfs;
-mod security;
 
 use std::convert::Infallible;
 use std::os::fd::OwnedFd;
@@ -19,6 +19,7 @@ use berth_linux::mount::CgroupLayout;
 use berth_linux::SysError;
 use berth_spec::plan::{NsKind, Plan};
 
+use crate::process::{self, ProcessContext};
 use crate::sync::{Channel, Msg};
 
 /// Everything init needs besides the plan, prepared by the parent before
@@ -51,6 +52,18 @@ pub struct InitContext<'a> {
     pub setgroups_allowed: bool,
     /// `linux.seccomp`, built by the parent.
     pub seccomp: Option<&'a berth_linux::seccomp::Filter>,
+}
+
+impl InitContext<'_> {
+    /// What the process step needs: the config's process and its filter.
+    pub fn process(&self) -> ProcessContext<'_> {
+        ProcessContext {
+            process: &self.plan.process,
+            seccomp: self.seccomp,
+            setgroups_allowed: self.setgroups_allowed,
+            preserve_fds: self.preserve_fds,
+        }
+    }
 }
 
 /// init's entry point; returns the exit code of the process it runs in.
@@ -102,14 +115,11 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     rootfs::build(ctx)?;
     console::setup(ctx)?;
     rootfs::finish(ctx)?;
-    security::apply(ctx)?;
-    let program = exec::prepare(ctx)?;
+    let steps = ctx.process();
+    let program = process::prepare(&steps)?;
     ctx.chan.send(&Msg::Ready)?;
-    exec::wait_for_start(ctx)?;
-    let err = match security::late_seccomp(ctx) {
-        Ok(()) => exec::exec(&program),
-        Err(err) => err,
-    };
+    fifo::wait_for_start(ctx)?;
+    let err = process::exec(&steps, &program);
     // The parent is gone by now: the container's stderr is the only
     // place left to say why.
     eprintln!("berth: {err:#}");

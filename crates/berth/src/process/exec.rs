@@ -1,7 +1,6 @@
-//! The last steps: find the program, wait for `start`, exec.
+//! The last steps: find the program, close what must not leak, exec.
 
 use std::ffi::{CString, OsStr};
-use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -9,9 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use berth_linux::{attrs, fd};
 use berth_spec::plan::Process;
-use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
-use super::InitContext;
+use super::ProcessContext;
 
 /// What `execve` gets.
 #[derive(Debug)]
@@ -24,8 +22,8 @@ pub struct Program {
 /// Resolves the executable (an absolute or relative path, or a name looked
 /// up in the container's `PATH`), builds argv and envp, sets the umask and
 /// marks every fd beyond stdio and `--preserve-fds` close-on-exec.
-pub fn prepare(ctx: &InitContext<'_>) -> anyhow::Result<Program> {
-    let process = &ctx.plan.process;
+pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Program> {
+    let process = ctx.process;
     let path = find_executable(process)?;
     let env = environment(process);
     let cstr = |s: &[u8]| CString::new(s).context("NUL byte in process.args or process.env");
@@ -97,23 +95,6 @@ fn environment(process: &Process) -> Vec<String> {
         env.push(format!("HOME={home}"));
     }
     env
-}
-
-/// Blocks until `berth start` writes to the exec fifo. init holds both ends
-/// (the write end keeps a blocking read from seeing EOF), so `start` never
-/// blocks and knows init is gone when its non-blocking open finds no reader.
-pub fn wait_for_start(ctx: &InitContext<'_>) -> anyhow::Result<()> {
-    let (reader, _writer) = ctx.fifo;
-    fcntl(reader.as_fd(), FcntlArg::F_SETFL(OFlag::empty())).context("exec fifo")?;
-    let mut byte = [0u8; 1];
-    loop {
-        match nix::unistd::read(reader.as_fd(), &mut byte) {
-            Ok(1) => return Ok(()),
-            Ok(_) => anyhow::bail!("exec fifo closed without a start"),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e).context("read exec fifo"),
-        }
-    }
 }
 
 /// `execve(2)`; returns only on failure.
