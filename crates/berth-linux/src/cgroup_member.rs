@@ -61,7 +61,9 @@ pub fn parse(mountinfo: &str, cgroups: &str) -> Vec<Membership> {
                     *fstype == "cgroup2"
                 } else {
                     *fstype == "cgroup"
-                        && controllers.split(',').all(|c| opts.split(',').any(|o| o == c))
+                        && controllers
+                            .split(',')
+                            .all(|c| opts.split(',').any(|o| o == c))
                 };
                 fits.then_some((*mp, *root))
             })?;

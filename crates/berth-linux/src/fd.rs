@@ -148,7 +148,10 @@ mod tests {
         let (n, fd) = recv_with_fd(b.as_fd(), &mut buf).expect("recv");
         assert_eq!(&buf[..n], b"hello");
         let fd = fd.expect("an fd came along");
-        let (ours, theirs) = (fstat(file.as_fd()).expect("fstat"), fstat(fd.as_fd()).expect("fstat"));
+        let (ours, theirs) = (
+            fstat(file.as_fd()).expect("fstat"),
+            fstat(fd.as_fd()).expect("fstat"),
+        );
         assert_eq!((ours.st_dev, ours.st_ino), (theirs.st_dev, theirs.st_ino));
     }
 }

@@ -36,9 +36,7 @@ pub fn apparmor_on_exec(profile: &str) -> Result<(), Error> {
     let stacked = Path::new("/proc/self/attr/apparmor/exec");
     match write_attr(stacked, &value) {
         // Kernels before 5.8 have only the shared attr file.
-        Err(e) if e.errno == Errno::ENOENT => {
-            write_attr(Path::new("/proc/self/attr/exec"), &value)
-        }
+        Err(e) if e.errno == Errno::ENOENT => write_attr(Path::new("/proc/self/attr/exec"), &value),
         other => other,
     }
     .map_err(|e| classify("AppArmor", e))

@@ -140,8 +140,11 @@ mod tests {
     #[test]
     fn we_differ_from_ourselves_in_nothing() {
         assert_eq!(differing(nix::unistd::Pid::this()).expect("stat"), 0);
-        join_process(crate::pidfd::open(nix::unistd::Pid::this()).expect("pidfd"), 0)
-            .expect("joining nothing is a no-op");
+        join_process(
+            crate::pidfd::open(nix::unistd::Pid::this()).expect("pidfd"),
+            0,
+        )
+        .expect("joining nothing is a no-op");
     }
 
     #[test]

@@ -13,8 +13,8 @@ use oci_spec::runtime::{Process as OciProcess, Spec};
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
-use crate::validate::{self, Invalid, Warning};
 use crate::plan::Process;
+use crate::validate::{self, Invalid, Warning};
 use crate::{Error, Plan};
 
 /// A validated config and what berth ignored in it.

@@ -128,6 +128,13 @@ impl CapSet {
         cap < 64 && self.0 & (1u64 << cap) != 0
     }
 
+    /// The number of capability `name` (`CAP_KILL`), in the kernel's
+    /// numbering (`linux/capability.h`, via the `caps` crate).
+    pub fn number_of(name: &str) -> Option<u8> {
+        use std::str::FromStr;
+        caps::Capability::from_str(name).ok().map(|c| c.index())
+    }
+
     /// The capability numbers in the set, lowest first.
     pub fn iter(self) -> impl Iterator<Item = u8> {
         (0u8..64).filter(move |&cap| self.contains(cap))

@@ -10,7 +10,6 @@ use crate::plan::{Process, Rlimit, User};
 /// runc's umask when `process.user.umask` is absent.
 const DEFAULT_UMASK: u32 = 0o022;
 
-
 /// `process`, which berth requires: a container without one has nothing
 /// for `start` to run.
 pub(super) fn convert(p: Option<&OciProcess>) -> Result<Process> {

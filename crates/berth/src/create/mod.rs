@@ -29,7 +29,7 @@ use nix::sys::wait::waitpid;
 use nix::unistd::{geteuid, mkfifo};
 
 use crate::init::InitContext;
-use crate::state::{Locked, Phase, Record, Store};
+use crate::state::{ExecConfig, Locked, Phase, Record, Store};
 use crate::sync;
 pub use parent::Processes;
 
@@ -150,6 +150,10 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
         host_mounts: plan.shares_host_mounts(),
+        exec: Some(ExecConfig {
+            process: plan.process.clone(),
+            seccomp: plan.seccomp.clone(),
+        }),
     }
 }
 

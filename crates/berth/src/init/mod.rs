@@ -16,7 +16,6 @@ use std::os::fd::OwnedFd;
 
 use berth_linux::clone::{self, Options};
 use berth_linux::mount::CgroupLayout;
-use berth_linux::SysError;
 use berth_spec::plan::{NsKind, Plan};
 
 use crate::process::{self, ProcessContext};
@@ -76,14 +75,7 @@ pub fn main(ctx: &InitContext<'_>) -> i32 {
 
 /// Sends the failure to the parent; the exit code is 1.
 fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
-    let errno = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<SysError>())
-        .map_or(0, |e| e.errno as i32);
-    let msg = format!("{err:#}");
-    // If even this fails the parent sees EOF and reports init's exit.
-    let _ = ctx.chan.send(&Msg::Error { errno, msg });
-    1
+    crate::sync::report(ctx.chan, err)
 }
 
 /// Enters the namespaces, then either becomes the container's init or,

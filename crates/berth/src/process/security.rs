@@ -30,8 +30,7 @@ pub fn early_seccomp(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
 
 /// `process.capabilities.bounding`.
 pub fn bounding(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
-    caps::drop_bounding(ctx.process.capabilities.bounding)
-        .context("process.capabilities.bounding")
+    caps::drop_bounding(ctx.process.capabilities.bounding).context("process.capabilities.bounding")
 }
 
 /// `process.user`: groups, gid, uid, keeping the permitted set across.

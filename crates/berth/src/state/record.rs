@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use berth_spec::plan::{Process, Seccomp};
 use serde::{Deserialize, Serialize};
 
 /// How far `create` got. Later statuses (running, stopped) are never
@@ -46,4 +47,19 @@ pub struct Record {
     /// must remove them.
     #[serde(default)]
     pub host_mounts: bool,
+    /// What `exec` needs of the config as it was at create; absent in
+    /// records of a berth without exec.
+    #[serde(default)]
+    pub exec: Option<ExecConfig>,
+}
+
+/// The parts of the config `exec` starts from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecConfig {
+    /// `process`: the defaults of an exec given a command (env, cwd, user,
+    /// capabilities, rlimits, no_new_privs, labels), and the rlimits of
+    /// one given a process.json without any.
+    pub process: Process,
+    /// `linux.seccomp`: every process of the container runs under it.
+    pub seccomp: Option<Seccomp>,
 }

@@ -46,6 +46,7 @@ mod tests {
             oci_version: "1.2.0".into(),
             annotations: Default::default(),
             host_mounts: false,
+            exec: None,
         }
     }
 

@@ -283,6 +283,7 @@ mod tests {
             oci_version: "1.2.0".into(),
             annotations: Default::default(),
             host_mounts: false,
+            exec: None,
         }
     }
 
