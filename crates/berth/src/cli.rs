@@ -50,7 +50,7 @@ pub enum Command {
     /// Create and start a container, wait for it and delete it.
     Run(RunArgs),
     /// Run a new process inside a container.
-    Exec(ExecArgs),
+    Exec(Box<ExecArgs>),
     /// Print the state of a container as JSON.
     State(IdArg),
     /// Send a signal to a container's init (default SIGTERM).

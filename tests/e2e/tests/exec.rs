@@ -45,7 +45,7 @@ fn sh(rt: &Runtime, flags: &[&str], id: &str, script: &str) -> String {
 
 /// init's pid on the host, from `state`.
 fn init_pid(rt: &Runtime, id: &str) -> i32 {
-    rt.state(id)["pid"].as_i64().unwrap() as i32
+    i32::try_from(rt.state(id)["pid"].as_i64().unwrap()).unwrap()
 }
 
 fn host_ns(name: &str) -> String {
