@@ -563,3 +563,29 @@ fn exec_follows_init_into_a_cgroup_it_was_moved_to() {
     // Deleting the container kills init; the drop removes the cgroup.
     finish(&rt, &id);
 }
+
+#[test]
+fn exec_joins_a_time_namespace_and_its_offsets() {
+    require!(root, timens);
+    berth_only!("runc 1.1.5 rejects the time namespace type (support came in runc 1.2)");
+    let rt = Runtime::new();
+    let year = 365 * 86400;
+    let b = sleeper()
+        .namespace("time", None)
+        .set(&["linux"], "timeOffsets", json!({"boottime": {"secs": year}}));
+    let id = running(&rt, &b);
+    let out = sh(
+        &rt,
+        &[],
+        &id,
+        "readlink /proc/self/ns/time; readlink /proc/1/ns/time; cut -d. -f1 /proc/uptime",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[0], lines[1], "not in init's time namespace:\n{out}");
+    assert_ne!(lines[0], host_ns("time"), "{out}");
+    // /proc/uptime counts boottime, offset by a year inside.
+    let uptime: u64 = lines[2].parse().unwrap();
+    assert!(uptime >= year, "boottime offset not seen:\n{out}");
+    finish(&rt, &id);
+}

@@ -68,7 +68,7 @@ pub fn exec(store: &Store, args: &ExecArgs) -> anyhow::Result<i32> {
     // Only the child may hold its end now: EOF must mean it is gone.
     drop(child_chan);
     let started = parent::serve(&target, &chan, child, console.as_ref(), !args.detach)
-        .with_context(|| format!("container {id}: exec"))?;
+        .with_context(|| format!("container {id}"))?;
     if let Some(path) = &args.pid_file {
         crate::create::write_pid_file(path, started.pid.as_raw())?;
     }
