@@ -142,6 +142,7 @@ fn exec_joins_the_cgroups_of_init() {
 fn exec_cgroup_flag_joins_a_sub_cgroup() {
     require!(root);
     let rt = Runtime::new();
+    let sub: SubCgroup;
     let b = sleeper();
     let id = running(&rt, &b);
     // init's memory cgroup on the host, and a sub-cgroup made (and removed)
@@ -151,7 +152,7 @@ fn exec_cgroup_flag_joins_a_sub_cgroup() {
         .lines()
         .find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_string()))
         .expect("a v1 memory hierarchy (hybrid host)");
-    let sub = SubCgroup(
+    sub = SubCgroup(
         PathBuf::from("/sys/fs/cgroup/memory")
             .join(path.trim_start_matches('/'))
             .join(format!("exec-sub-{}", std::process::id())),
@@ -177,15 +178,19 @@ fn exec_cgroup_flag_joins_a_sub_cgroup() {
 }
 
 /// A cgroup directory this test made; removed (once empty) on drop.
+/// Declare it before the bundle, so the bundle's drop has ended the
+/// container's processes by then.
 struct SubCgroup(PathBuf);
 
 impl Drop for SubCgroup {
     fn drop(&mut self) {
-        eventually_with(
-            "the sub-cgroup to be removable",
-            || fs::remove_dir(&self.0).is_ok() || !self.0.exists(),
-            |gone| *gone,
-        );
+        let removed = || fs::remove_dir(&self.0).is_ok() || !self.0.exists();
+        if std::thread::panicking() {
+            // A failed test: one try, never a second panic.
+            let _ = removed();
+            return;
+        }
+        eventually_with("the sub-cgroup to be removable", removed, |gone| *gone);
     }
 }
 
@@ -539,6 +544,7 @@ fn exec_tty_without_console_socket_proxies_the_pty() {
 fn exec_follows_init_into_a_cgroup_it_was_moved_to() {
     require!(root);
     let rt = Runtime::new();
+    let moved: SubCgroup;
     let b = sleeper();
     let id = running(&rt, &b);
     berth_only!("runc joins the cgroups in its state, not the ones init is in now");
@@ -550,7 +556,7 @@ fn exec_follows_init_into_a_cgroup_it_was_moved_to() {
         .find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_string()))
         .expect("a v1 memory hierarchy");
     let name = format!("exec-moved-{}", std::process::id());
-    let moved = SubCgroup(
+    moved = SubCgroup(
         PathBuf::from("/sys/fs/cgroup/memory")
             .join(path.trim_start_matches('/'))
             .join(&name),
@@ -570,9 +576,11 @@ fn exec_joins_a_time_namespace_and_its_offsets() {
     berth_only!("runc 1.1.5 rejects the time namespace type (support came in runc 1.2)");
     let rt = Runtime::new();
     let year = 365 * 86400;
-    let b = sleeper()
-        .namespace("time", None)
-        .set(&["linux"], "timeOffsets", json!({"boottime": {"secs": year}}));
+    let b = sleeper().namespace("time", None).set(
+        &["linux"],
+        "timeOffsets",
+        json!({"boottime": {"secs": year}}),
+    );
     let id = running(&rt, &b);
     let out = sh(
         &rt,
@@ -587,5 +595,45 @@ fn exec_joins_a_time_namespace_and_its_offsets() {
     // /proc/uptime counts boottime, offset by a year inside.
     let uptime: u64 = lines[2].parse().unwrap();
     assert!(uptime >= year, "boottime offset not seen:\n{out}");
+    finish(&rt, &id);
+}
+
+/// `exec ID` of `stat` on `/` and on init's root: the same directory.
+#[track_caller]
+fn assert_same_root(rt: &Runtime, id: &str) {
+    let out = sh(
+        rt,
+        &[],
+        id,
+        "stat -c '%d:%i' /; stat -L -c '%d:%i' /proc/1/root; ls /bin/busybox",
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    assert_eq!(lines[0], lines[1], "exec's / is not init's:\n{out}");
+}
+
+#[test]
+fn exec_gets_inits_root_without_pivot_root_or_a_mount_namespace() {
+    require!(root);
+    let rt = Runtime::new();
+    // --no-pivot: init's root is the rootfs moved onto / and a chroot.
+    let b = sleeper();
+    let id = unique_id();
+    rt.create(&id, &b, &["--no-pivot"]).ok();
+    rt.start(&id).ok();
+    rt.wait_output(&id, "ready");
+    assert_same_root(&rt, &id);
+    finish(&rt, &id);
+    berth_only!("runc 1.1.5 execs at the host's root in a container without a mount namespace");
+    // No mount namespace: init chrooted in the runtime's own namespace,
+    // which joining namespaces alone would not give (runc refuses masked
+    // and read-only paths then, so the config has none).
+    let b = sleeper()
+        .namespaces(&["pid"])
+        .unset(&[], "hostname")
+        .unset(&["linux"], "maskedPaths")
+        .unset(&["linux"], "readonlyPaths");
+    let id = running(&rt, &b);
+    assert_same_root(&rt, &id);
     finish(&rt, &id);
 }
