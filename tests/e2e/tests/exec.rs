@@ -627,12 +627,18 @@ fn exec_gets_inits_root_without_pivot_root_or_a_mount_namespace() {
     berth_only!("runc 1.1.5 execs at the host's root in a container without a mount namespace");
     // No mount namespace: init chrooted in the runtime's own namespace,
     // which joining namespaces alone would not give (runc refuses masked
-    // and read-only paths then, so the config has none).
-    let b = sleeper()
+    // and read-only paths then, so the config has none). Its mounts are
+    // the host's until delete: no cgroup mount, which every other create
+    // meanwhile would see among the host's cgroup hierarchies.
+    let mut b = sleeper()
         .namespaces(&["pid"])
         .unset(&[], "hostname")
         .unset(&["linux"], "maskedPaths")
         .unset(&["linux"], "readonlyPaths");
+    b.config_mut()["mounts"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|m| m["type"] != "cgroup");
     let id = running(&rt, &b);
     assert_same_root(&rt, &id);
     finish(&rt, &id);

@@ -10,7 +10,7 @@ use std::path::Path;
 use anyhow::Context;
 use berth_linux::clone::{self, Options};
 use berth_linux::mount::{Create, RootDir};
-use berth_linux::{attrs, namespace, rootfs, tty};
+use berth_linux::{attrs, namespace, rootfs, signals, tty};
 
 use super::target::Target;
 use crate::process::{self, ProcessContext};
@@ -40,6 +40,9 @@ fn run(ctx: &ChildContext<'_>) -> anyhow::Result<()> {
     // Until it execs, the child is berth: nothing in the container may
     // reach it through /proc (CVE-2019-5736).
     attrs::set_non_dumpable()?;
+    // The parent's forwarding handler is not ours (execve would reset it,
+    // but a signal before then must act as usual).
+    signals::restore_default(&crate::commands::run::FORWARDED)?;
     match ctx.chan.recv()? {
         Some(Msg::Go) => {}
         other => anyhow::bail!("expected Go from the parent, got {other:?}"),

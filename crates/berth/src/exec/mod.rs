@@ -64,6 +64,11 @@ pub fn exec(store: &Store, args: &ExecArgs) -> anyhow::Result<i32> {
         },
         chan: &child_chan,
     };
+    if !args.detach {
+        // Caught from now on, forwarded once the process is known: a
+        // signal while it starts is not lost (the children reset it).
+        berth_linux::signals::catch(&crate::commands::run::FORWARDED)?;
+    }
     let child = parent::spawn(&ctx)?;
     // Only the child may hold its end now: EOF must mean it is gone.
     drop(child_chan);

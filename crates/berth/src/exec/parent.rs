@@ -52,8 +52,8 @@ pub fn spawn(ctx: &ChildContext<'_>) -> anyhow::Result<(Child, bool)> {
 /// Moves the child into the container's cgroups, lets it go on, and serves
 /// it until the process has exec'd. `console` is the connected
 /// `--console-socket`: the pty master goes there, else berth keeps it.
-/// With `forward`, signals to berth are passed on to the process from the
-/// moment its pid is known (before it execs, so none is lost after).
+/// With `forward` (signals caught since before the clone), they are passed
+/// on to the process from the moment its pid is known.
 pub fn serve(
     target: &Target,
     chan: &Channel,
@@ -78,7 +78,7 @@ pub fn serve(
                 let pid = Pid::from_raw(pid);
                 guard.process = Some(pid);
                 if forward {
-                    signals::forward_to(pid, &crate::commands::run::FORWARDED)?;
+                    signals::set_target(pid);
                 }
                 // The child exits right after; the process is our child too.
                 if let Some(first) = guard.first.take() {
