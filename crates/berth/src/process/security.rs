@@ -13,10 +13,9 @@ pub fn rlimits(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
 }
 
 /// Gives stdio to the container user: before the switch, while we may
-/// still chown them.
+/// still chown them (the owner only; the group may be unmapped).
 pub fn stdio(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
-    let user = &ctx.process.user;
-    Ok(fd::give_stdio_to(user.uid, user.gid)?)
+    Ok(fd::give_stdio_to(ctx.process.user.uid)?)
 }
 
 /// Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
