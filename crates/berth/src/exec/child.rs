@@ -82,7 +82,7 @@ fn become_process(ctx: &ChildContext<'_>) -> anyhow::Result<std::convert::Infall
     let root = RootDir::open(Path::new("/"))?;
     process::enter_cwd(&root, &process.cwd, Create::Nothing)?;
     drop(root);
-    let program = process::prepare(&ctx.process)?;
+    let program = process::prepare(&ctx.process)?.context("exec: no process to run")?;
     Err(process::exec(&ctx.process, &program))
 }
 

@@ -23,3 +23,13 @@ pub fn wait_for_start(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         }
     }
 }
+
+/// After `start` released init and a later step failed: `E` and the error
+/// into the exec fifo, for a `start` that waits (`commands::start`). Short
+/// enough never to fill the pipe, so it cannot block.
+pub fn report_to_start(ctx: &InitContext<'_>, err: &anyhow::Error) {
+    let (_, writer) = ctx.fifo;
+    let mut msg = format!("E{err:#}").into_bytes();
+    msg.truncate(4000);
+    let _ = nix::unistd::write(writer.as_fd(), &msg);
+}

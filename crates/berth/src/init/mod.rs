@@ -9,6 +9,7 @@
 mod console;
 mod fds;
 mod fifo;
+mod hooks;
 mod namespaces;
 pub(crate) mod passwd_file;
 mod rootfs;
@@ -16,6 +17,7 @@ mod rootfs;
 use std::convert::Infallible;
 use std::os::fd::OwnedFd;
 
+use anyhow::Context;
 use berth_linux::clone::{self, Options};
 use berth_linux::mount::CgroupLayout;
 use berth_spec::plan::{NsKind, Plan};
@@ -70,6 +72,12 @@ impl InitContext<'_> {
     }
 }
 
+/// Whether init clones the real init a second time (a pid or time
+/// namespace applies only to children); the parent needs to know.
+pub fn needs_fork(ctx: &InitContext<'_>) -> bool {
+    namespaces::needs_fork(ctx)
+}
+
 /// init's entry point; returns the exit code of the process it runs in.
 pub fn main(ctx: &InitContext<'_>) -> i32 {
     match run(ctx) {
@@ -113,16 +121,34 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
 /// From inside every namespace to the exec of the user process.
 fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     namespaces::configure(ctx)?;
-    rootfs::build(ctx)?;
+    let state = rootfs::build(ctx)?;
     console::setup(ctx)?;
     rootfs::finish(ctx)?;
     let steps = ctx.process();
     let program = process::prepare(&steps)?;
     ctx.chan.send(&Msg::Ready)?;
     fifo::wait_for_start(ctx)?;
-    let err = process::exec(&steps, &program);
-    // The parent is gone by now: the container's stderr is the only
-    // place left to say why.
+    let err = match start(ctx, &steps, state, program) {
+        Ok(never) => match never {},
+        Err(err) => err,
+    };
+    // The parent is gone by now: the container's stderr and, when it
+    // waits for us, `start` are the only places left to say why.
     eprintln!("berth: {err:#}");
+    fifo::report_to_start(ctx, &err);
     Err(err)
+}
+
+/// After `start`: the startContainer hooks, seccomp if it waited for now,
+/// the exec. `start` refuses a config without `process`; this is the
+/// backstop.
+fn start(
+    ctx: &InitContext<'_>,
+    steps: &ProcessContext<'_>,
+    state: Option<berth_spec::state::State>,
+    program: Option<process::Program>,
+) -> anyhow::Result<Infallible> {
+    let program = program.context("the config has no process to start")?;
+    hooks::start_container(ctx, state)?;
+    Err(process::exec(steps, &program))
 }

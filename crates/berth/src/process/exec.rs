@@ -20,9 +20,13 @@ pub struct Program {
 
 /// Resolves the executable (an absolute or relative path, or a name looked
 /// up in the container's `PATH`), builds argv and envp, sets the umask and
-/// marks every fd beyond stdio and `--preserve-fds` close-on-exec.
-pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Program> {
+/// marks every fd beyond stdio and `--preserve-fds` close-on-exec. `None`
+/// when there is no process (a config without `process`).
+pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Option<Program>> {
     let process = ctx.process;
+    if !process.is_present() {
+        return Ok(None);
+    }
     let path = find_executable(process)?;
     let env = environment(process);
     let cstr = |s: &[u8]| CString::new(s).context("NUL byte in process.args or process.env");
@@ -41,7 +45,7 @@ pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Program> {
     attrs::set_umask(process.user.umask);
     let first = 3 + i32::try_from(ctx.preserve_fds).context("--preserve-fds")?;
     fd::cloexec_from(first)?;
-    Ok(program)
+    Ok(Some(program))
 }
 
 /// runc's rule: a name with a `/` is a path; otherwise search `PATH`.

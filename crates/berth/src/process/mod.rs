@@ -78,8 +78,9 @@ pub const STEPS: [Step; 11] = [
     Step::Exec,
 ];
 
-/// Runs the steps up to and including [`Step::Program`].
-pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Program> {
+/// Runs the steps up to and including [`Step::Program`]; `None` when there
+/// is no process to run (a config without `process`: `start` refuses it).
+pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Option<Program>> {
     for step in STEPS {
         match step {
             Step::Labels => labels::apply(ctx)?,
