@@ -76,3 +76,33 @@ pub fn give_stdio_to(uid: u32, gid: u32) -> SysResult<()> {
     }
     Ok(())
 }
+
+/// Closes every fd from `first` up (`close_range(2)`): fds inherited from
+/// whoever ran berth must not reach the container, not even while init
+/// resolves its cwd and program, which close-on-exec does not cover
+/// (CVE-2024-21626: `/proc/self/fd/N/..` through a leaked directory fd).
+pub fn close_from(first: RawFd) -> SysResult<()> {
+    let first =
+        libc::c_uint::try_from(first).map_err(|_| SysError::new("close_range", Errno::EINVAL))?;
+    // SAFETY: close_range(2) closes fds by number and touches no memory;
+    // the caller owns nothing at or above `first` that it uses afterwards.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, 0) };
+    if ret == 0 {
+        return Ok(());
+    }
+    if !matches!(Errno::last(), Errno::ENOSYS | Errno::EPERM) {
+        return Err(SysError::new("close_range", Errno::last()));
+    }
+    // Linux < 5.9 or a seccomp profile that refuses close_range.
+    let fds: Vec<RawFd> = std::fs::read_dir("/proc/self/fd")
+        .op("read /proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&fd: &RawFd| libc::c_uint::try_from(fd).is_ok_and(|fd| fd >= first))
+        .collect();
+    for fd in fds {
+        // SAFETY: closing a number we do not own is harmless here: nothing
+        // of ours lives at or above `first` (see above); EBADF is ignored.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}

@@ -20,6 +20,7 @@ pub mod pidfd;
 pub mod proc;
 pub mod rlimit;
 pub mod rootfs;
+pub mod sealed;
 pub mod seccomp;
 pub mod signals;
 pub mod tty;

@@ -17,6 +17,9 @@ fn main() -> ExitCode {
         let _ = Cli::command().print_help();
         return ExitCode::SUCCESS;
     };
+    if let Err(err) = berth::harden::before(command) {
+        return fail(&err, false);
+    }
     let to_file = match berth::logging::init(cli.log.as_deref(), cli.log_format, cli.debug) {
         Ok(to_file) => to_file,
         Err(err) => return fail(&err, false),
