@@ -24,5 +24,6 @@ pub mod sealed;
 pub mod seccomp;
 pub mod signals;
 pub mod tty;
+pub mod untrusted;
 
 pub use error::{SysError, SysResult};

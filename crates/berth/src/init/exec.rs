@@ -27,7 +27,7 @@ pub struct Program {
 pub fn prepare(ctx: &InitContext<'_>) -> anyhow::Result<Program> {
     let process = &ctx.plan.process;
     let path = find_executable(process)?;
-    let env = environment(process);
+    let env = environment(process)?;
     let cstr = |s: &[u8]| CString::new(s).context("NUL byte in process.args or process.env");
     let program = Program {
         path: cstr(path.as_os_str().as_bytes())?,
@@ -89,14 +89,18 @@ fn errno_text(e: &std::io::Error) -> String {
 
 /// `process.env`, plus `HOME` from the container's `/etc/passwd` when the
 /// config sets none (runc does the same; `/` when the user has no entry).
-fn environment(process: &Process) -> Vec<String> {
+/// The file is the image's: read as untrusted (`berth_linux::untrusted`).
+fn environment(process: &Process) -> anyhow::Result<Vec<String>> {
     let mut env = process.env.clone();
     if !env.iter().any(|e| e.starts_with("HOME=")) {
-        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+        let root = berth_linux::mount::RootDir::open(Path::new("/"))?;
+        let passwd = berth_linux::untrusted::read_text(&root, Path::new("/etc/passwd"))
+            .context("HOME from the container's /etc/passwd")?
+            .unwrap_or_default();
         let home = crate::passwd::lookup(&passwd, process.user.uid).map_or("/", |e| e.home);
         env.push(format!("HOME={home}"));
     }
-    env
+    Ok(env)
 }
 
 /// Blocks until `berth start` writes to the exec fifo. init holds both ends

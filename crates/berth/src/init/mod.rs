@@ -7,6 +7,7 @@
 
 mod console;
 mod exec;
+mod lifeline;
 mod namespaces;
 mod rootfs;
 mod security;
@@ -78,6 +79,7 @@ fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
 /// and hands its pid to the parent (returning `Ok` to exit).
 fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     berth_linux::attrs::set_non_dumpable()?;
+    lifeline::arm(ctx.chan)?;
     namespaces::enter(ctx)?;
     if !namespaces::needs_fork(ctx) {
         return finish(ctx).map(|never| match never {});
@@ -86,9 +88,11 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         sibling: true,
         ..Options::default()
     };
-    let init = clone::spawn(0, sibling, || match finish(ctx) {
-        Ok(never) => match never {},
-        Err(err) => report(ctx, &err),
+    let init = clone::spawn(0, sibling, || {
+        match lifeline::arm(ctx.chan).and_then(|()| finish(ctx)) {
+            Ok(never) => match never {},
+            Err(err) => report(ctx, &err),
+        }
     })?;
     ctx.chan.send(&Msg::InitPid {
         pid: init.pid.as_raw(),
@@ -104,6 +108,7 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     rootfs::finish(ctx)?;
     security::apply(ctx)?;
     let program = exec::prepare(ctx)?;
+    lifeline::release()?;
     ctx.chan.send(&Msg::Ready)?;
     exec::wait_for_start(ctx)?;
     let err = match security::late_seccomp(ctx) {
