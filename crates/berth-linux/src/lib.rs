@@ -18,6 +18,7 @@ pub mod namespace;
 pub mod net;
 pub mod pidfd;
 pub mod proc;
+pub mod procfs;
 pub mod rlimit;
 pub mod rootfs;
 pub mod sealed;

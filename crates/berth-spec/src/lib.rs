@@ -21,4 +21,4 @@ mod validate;
 pub use error::Error;
 pub use load::{load, load_str, load_with_warnings, Loaded};
 pub use plan::Plan;
-pub use validate::Warning;
+pub use validate::{sysctl_namespace, Warning};

@@ -30,6 +30,7 @@ use oci_spec::runtime::{Linux, Spec};
 
 use crate::plan::{Plan, Root};
 
+pub use sysctl::owner as sysctl_namespace;
 pub use warnings::Warning;
 
 /// One rule broken: the JSON path of the value and what is wrong with it.

@@ -15,7 +15,9 @@
 
 mod parent;
 mod preflight;
+mod proc_mounts;
 mod spawn;
+mod sysctl_ns;
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -78,6 +80,8 @@ pub fn create(
         tracing::warn!("{warning}");
     }
     let plan = loaded.plan;
+    proc_mounts::check(&plan)?;
+    sysctl_ns::check(&plan)?;
     let prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
     let mut cleanup = Cleanup {
         locked: Some(store.create(&opts.id)?),

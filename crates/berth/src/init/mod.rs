@@ -9,6 +9,7 @@ mod console;
 mod exec;
 mod lifeline;
 mod namespaces;
+mod proc_writes;
 mod rootfs;
 mod security;
 
@@ -103,6 +104,7 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
 /// From inside every namespace to the exec of the user process.
 fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     namespaces::configure(ctx)?;
+    proc_writes::apply(ctx)?;
     rootfs::build(ctx)?;
     console::setup(ctx)?;
     rootfs::finish(ctx)?;

@@ -1,14 +1,12 @@
 //! The container's filesystem view: mounts, `/dev`, the switch of root,
-//! then sysctls, read-only and masked paths, a read-only root and the cwd.
+//! then read-only and masked paths, a read-only root and the cwd.
 
-use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use berth_linux::mount::{mount_entry, Create, RootDir};
 use berth_linux::{attrs, devices, rootfs};
 use berth_spec::plan::NsKind;
-use nix::fcntl::OFlag;
 
 use super::InitContext;
 
@@ -51,14 +49,10 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     rootfs::set_root_propagation(plan.rootfs_propagation).context("linux.rootfsPropagation")
 }
 
-/// After the switch: sysctls (before /proc/sys becomes read-only), then
-/// read-only and masked paths, a read-only root, and the cwd.
+/// After the switch: read-only and masked paths, a read-only root, and the cwd.
 pub fn finish(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     let plan = ctx.plan;
     let root = RootDir::open(Path::new("/"))?;
-    for (key, value) in &plan.sysctl {
-        write_sysctl(&root, key, value).with_context(|| format!("linux.sysctl.{key}"))?;
-    }
     for path in &plan.readonly_paths {
         rootfs::make_readonly(&root, path).context("linux.readonlyPaths")?;
     }
@@ -70,14 +64,6 @@ pub fn finish(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         rootfs::readonly_root(&root).context("root.readonly")?;
     }
     Ok(())
-}
-
-fn write_sysctl(root: &RootDir, key: &str, value: &str) -> anyhow::Result<()> {
-    let path = PathBuf::from("/proc/sys").join(key.replace('.', "/"));
-    let fd = root.open_file(&path, OFlag::O_WRONLY | OFlag::O_TRUNC)?;
-    std::fs::File::from(fd)
-        .write_all(value.as_bytes())
-        .with_context(|| format!("write {}", path.display()))
 }
 
 /// Makes the cwd (runc creates a missing one) and enters it. The cwd is
