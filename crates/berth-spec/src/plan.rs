@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod knobs;
+
 /// Everything berth needs to build one container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -58,6 +60,8 @@ pub struct Plan {
     pub seccomp: Option<Seccomp>,
     /// `annotations`.
     pub annotations: BTreeMap<String, String>,
+    /// Scheduler, I/O priority, CPU affinity, personality, LSM labels.
+    pub knobs: knobs::Knobs,
 }
 
 /// `root`.

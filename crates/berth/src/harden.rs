@@ -65,6 +65,16 @@ pub fn check_root(root: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `process.user.additionalGids` cannot be set where setgroups(2) is
+/// denied (a user namespace made without root): an error, as in runc,
+/// rather than a process that silently lacks its groups.
+pub fn check_groups(plan: &berth_spec::Plan, setgroups_allowed: bool) -> anyhow::Result<()> {
+    if !setgroups_allowed && !plan.process.user.additional_gids.is_empty() {
+        bail!("process.user.additionalGids: cannot be set in a rootless container (setgroups is denied in its user namespace)");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
@@ -94,14 +104,4 @@ mod tests {
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).expect("chmod");
         assert!(check_root(&file).is_err());
     }
-}
-
-/// `process.user.additionalGids` cannot be set where setgroups(2) is
-/// denied (a user namespace made without root): an error, as in runc,
-/// rather than a process that silently lacks its groups.
-pub fn check_groups(plan: &berth_spec::Plan, setgroups_allowed: bool) -> anyhow::Result<()> {
-    if !setgroups_allowed && !plan.process.user.additional_gids.is_empty() {
-        bail!("process.user.additionalGids: cannot be set in a rootless container (setgroups is denied in its user namespace)");
-    }
-    Ok(())
 }

@@ -9,6 +9,7 @@
 
 mod caps;
 mod devices;
+mod knobs;
 mod mount_options;
 mod mounts;
 mod namespaces;
@@ -110,6 +111,7 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
             .unwrap_or_default()
             .into_iter()
             .collect(),
+        knobs: knobs::convert(spec)?,
     };
     Ok((plan, warnings::collect(spec)))
 }

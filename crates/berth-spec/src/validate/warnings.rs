@@ -33,22 +33,6 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     if spec.hooks().as_ref().is_some_and(has_hooks) {
         present.push("hooks");
     }
-    if let Some(p) = spec.process() {
-        let checks = [
-            (
-                "process.apparmorProfile",
-                p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty()),
-            ),
-            (
-                "process.selinuxLabel",
-                p.selinux_label().as_ref().is_some_and(|s| !s.is_empty()),
-            ),
-            ("process.ioPriority", p.io_priority().is_some()),
-            ("process.scheduler", p.scheduler().is_some()),
-            ("process.execCPUAffinity", p.exec_cpu_affinity().is_some()),
-        ];
-        present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
-    }
     if let Some(l) = spec.linux() {
         let checks = [
             ("linux.resources", l.resources().is_some()),
@@ -56,13 +40,7 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
                 "linux.netDevices",
                 l.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
             ),
-            (
-                "linux.mountLabel",
-                l.mount_label().as_ref().is_some_and(|s| !s.is_empty()),
-            ),
-            ("linux.intelRdt", l.intel_rdt().is_some()),
             ("linux.memoryPolicy", l.memory_policy().is_some()),
-            ("linux.personality", l.personality().is_some()),
         ];
         present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
     }
@@ -140,6 +118,8 @@ mod tests {
         assert!(warnings(&minimal()).is_empty());
     }
 
+    /// The LSM labels and process knobs are applied or refused
+    /// (`knobs.rs`), never only warned about.
     #[test]
     fn each_ignored_field_warns() {
         let mut c = minimal();
@@ -152,9 +132,7 @@ mod tests {
             warnings(&c),
             [
                 "hooks: not supported yet; ignored",
-                "process.apparmorProfile: not supported yet; ignored",
                 "linux.resources: not supported yet; ignored",
-                "linux.personality: not supported yet; ignored",
             ]
         );
     }

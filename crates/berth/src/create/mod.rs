@@ -13,6 +13,7 @@
 //! container's directory. Mounts live in init's mount namespace and vanish
 //! with it.
 
+mod knobs_check;
 mod parent;
 mod preflight;
 mod proc_mounts;
@@ -82,6 +83,7 @@ pub fn create(
     let plan = loaded.plan;
     proc_mounts::check(&plan)?;
     sysctl_ns::check(&plan)?;
+    knobs_check::check(&plan.knobs)?;
     let setgroups_allowed = geteuid().is_root() || !plan.creates(NsKind::User);
     crate::harden::check_groups(&plan, setgroups_allowed)?;
     let prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;

@@ -7,6 +7,7 @@
 
 mod console;
 mod exec;
+mod knobs;
 mod lifeline;
 mod namespaces;
 mod proc_writes;
@@ -103,11 +104,13 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
 
 /// From inside every namespace to the exec of the user process.
 fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
+    knobs::initial(ctx)?;
     namespaces::configure(ctx)?;
     proc_writes::apply(ctx)?;
     rootfs::build(ctx)?;
     console::setup(ctx)?;
     rootfs::finish(ctx)?;
+    knobs::apply(ctx)?;
     security::apply(ctx)?;
     let program = exec::prepare(ctx)?;
     lifeline::release()?;

@@ -10,6 +10,7 @@
 //! container's namespaces reaches the container's values.
 
 use anyhow::Context;
+use berth_linux::lsm;
 use berth_linux::procfs::{self, ProcFs};
 
 use super::InitContext;
@@ -22,6 +23,20 @@ pub fn apply(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     for (key, value) in &ctx.plan.sysctl {
         proc.write(&procfs::sysctl_path(key), value)
             .with_context(|| format!("linux.sysctl.{key}"))?;
+    }
+    // Checked by the parent: a profile is only here when AppArmor is on.
+    if let Some(profile) = &ctx.plan.knobs.apparmor_profile {
+        lsm::set_apparmor_exec(&proc, profile).context("process.apparmorProfile")?;
+    }
+    // Without SELinux the parent has warned that the label is ignored.
+    if let Some(label) = ctx
+        .plan
+        .knobs
+        .selinux_label
+        .as_ref()
+        .filter(|_| lsm::selinux_enabled())
+    {
+        lsm::set_selinux_exec(&proc, label).context("process.selinuxLabel")?;
     }
     Ok(())
 }
