@@ -12,12 +12,18 @@ use std::os::unix::fs::PermissionsExt;
 
 use berth_test_harness::{require, temp_dir, unique_id, Bundle, Opts, Runtime, TempDir};
 
-/// A host directory holding an executable script, and an fd of it.
+/// A host directory holding a static busybox and a marker file, and an fd
+/// of it. (A script would not do: its interpreter reopens it by path
+/// after exec has closed the fd.)
 fn leaked_host_dir() -> (TempDir, OwnedFd) {
     let dir = temp_dir("berth-e2e-leak");
-    let script = dir.path().join("escape.sh");
-    fs::write(&script, "#!/bin/sh\necho escaped-to-host\n").expect("write script");
-    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).expect("chmod");
+    let busybox = std::env::var_os("BERTH_BUSYBOX").unwrap_or_else(|| "/bin/busybox".into());
+    fs::copy(&busybox, dir.path().join("busybox")).expect("copy busybox");
+    fs::set_permissions(
+        dir.path().join("busybox"),
+        fs::Permissions::from_mode(0o755),
+    )
+    .expect("chmod");
     fs::write(dir.path().join("host-marker"), "").expect("write marker");
     let fd = fs::File::open(dir.path()).expect("open dir").into();
     (dir, fd)
@@ -28,7 +34,7 @@ fn a_leaked_directory_fd_cannot_be_the_program() {
     require!(root);
     let rt = Runtime::new();
     let (_dir, fd) = leaked_host_dir();
-    let b = Bundle::busybox().args(["/proc/self/fd/3/escape.sh"]);
+    let b = Bundle::busybox().args(["/proc/self/fd/3/busybox", "echo", "escaped-to-host"]);
     let id = unique_id();
     let opts = Opts {
         extra_fds: vec![fd],
