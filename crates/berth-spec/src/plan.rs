@@ -350,6 +350,10 @@ pub struct Seccomp {
     pub flags: Vec<SeccompFlag>,
     /// `syscalls`, in config order.
     pub syscalls: Vec<SyscallRule>,
+    /// `listenerPath`: the socket that gets the notify fd (absolute).
+    pub listener_path: Option<PathBuf>,
+    /// `listenerMetadata`, passed on to the listener as is.
+    pub listener_metadata: String,
 }
 
 /// What a seccomp rule does to a matching system call.
@@ -369,6 +373,8 @@ pub enum SeccompAction {
     Log,
     /// `SCMP_ACT_ALLOW`.
     Allow,
+    /// `SCMP_ACT_NOTIFY`: a listener decides (`listenerPath`).
+    Notify,
 }
 
 /// `linux.seccomp.flags`.

@@ -14,6 +14,7 @@
 //! with it.
 
 mod knobs_check;
+mod notify;
 mod parent;
 mod preflight;
 mod proc_mounts;
@@ -116,7 +117,7 @@ pub fn create(
     drop((init_chan, fifo, prepared));
     let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?);
     cleanup.locked()?.save(&record)?;
-    parent::serve(&chan, &plan, &mut cleanup.procs)
+    parent::serve(&chan, &plan, &opts.id, &mut cleanup.procs)
         .with_context(|| format!("container {}", opts.id))?;
     // The real init, if an intermediate process cloned it.
     (record.pid, record.start_time) = cleanup.init_pid()?;

@@ -28,7 +28,7 @@ impl Processes {
 }
 
 /// Serves init's requests until it reports `Ready` (or fails).
-pub fn serve(chan: &Channel, plan: &Plan, procs: &mut Processes) -> anyhow::Result<()> {
+pub fn serve(chan: &Channel, plan: &Plan, id: &str, procs: &mut Processes) -> anyhow::Result<()> {
     loop {
         let requester = procs.init().map(|c| c.pid).context("no init process")?;
         match chan.recv()? {
@@ -50,6 +50,11 @@ pub fn serve(chan: &Channel, plan: &Plan, procs: &mut Processes) -> anyhow::Resu
                 if let Some(first) = procs.first.take() {
                     waitpid(first.pid, None).context("reap the intermediate process")?;
                 }
+            }
+            Some(Msg::SeccompFd) => {
+                let fd =
+                    berth_linux::tty::recv_fd(chan.fd()).context("linux.seccomp: notify fd")?;
+                super::notify::send(plan, id, requester, &fd)?;
             }
             Some(Msg::Ready) => return Ok(()),
             Some(Msg::Error { msg, .. }) => return Err(anyhow!(msg)),

@@ -1,6 +1,8 @@
 //! Locking the process down: rlimits, seccomp, the bounding set, the user,
 //! the capability sets, no_new_privs. Order as in runc `finalizeNamespace`.
 
+use std::os::fd::AsFd;
+
 use anyhow::Context;
 use berth_linux::{attrs, caps, cred, fd, rlimit};
 
@@ -18,7 +20,7 @@ pub fn apply(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     // while we have it (runc does the same).
     if !process.no_new_privileges {
         if let Some(filter) = ctx.seccomp {
-            filter.load()?;
+            load(ctx, filter)?;
         }
     }
     caps::drop_bounding(process.capabilities.bounding).context("process.capabilities.bounding")?;
@@ -43,6 +45,24 @@ pub fn apply(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     }
     if process.no_new_privileges {
         attrs::set_no_new_privs()?;
+        // A listener must get its fd from the parent, which is gone after
+        // Ready: load a notifying filter now, not after `start`.
+        if let Some(filter) = ctx.seccomp.filter(|f| f.notifies()) {
+            load(ctx, filter)?;
+        }
+    }
+    Ok(())
+}
+
+/// Loads the filter; a notifying one's fd goes to the parent, which hands
+/// it to `listenerPath` (runc `syncParentSeccomp`).
+fn load(ctx: &InitContext<'_>, filter: &berth_linux::seccomp::Filter) -> anyhow::Result<()> {
+    filter.load()?;
+    if filter.notifies() {
+        let fd = filter.notify_fd()?;
+        ctx.chan.send(&crate::sync::Msg::SeccompFd)?;
+        berth_linux::tty::send_fd(ctx.chan.fd(), fd.as_fd(), "seccomp")
+            .context("linux.seccomp: send the notify fd")?;
     }
     Ok(())
 }
@@ -52,7 +72,9 @@ pub fn apply(ctx: &InitContext<'_>) -> anyhow::Result<()> {
 /// possible (runc: "just before execve").
 pub fn late_seccomp(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     match ctx.seccomp {
-        Some(filter) if ctx.plan.process.no_new_privileges => Ok(filter.load()?),
+        Some(filter) if ctx.plan.process.no_new_privileges && !filter.notifies() => {
+            Ok(filter.load()?)
+        }
         _ => Ok(()),
     }
 }
