@@ -46,6 +46,16 @@ pub struct NotifyListener {
 impl NotifyListener {
     /// Listens at `dir/notify.sock`; every notified call fails with `errno`.
     pub fn start(dir: &Path, errno: i32) -> Self {
+        Self::serve(dir, Some(errno))
+    }
+
+    /// Listens at `dir/notify.sock` and never answers: a notified call
+    /// blocks until its process is killed.
+    pub fn silent(dir: &Path) -> Self {
+        Self::serve(dir, None)
+    }
+
+    fn serve(dir: &Path, errno: Option<i32>) -> Self {
         let path = dir.join("notify.sock");
         let listener = UnixListener::bind(&path).expect("bind the notify listener");
         let (tx, state) = mpsc::channel();
@@ -79,9 +89,9 @@ impl NotifyListener {
     }
 }
 
-/// Answers notifications with `-errno` until the fd reports the filter's
-/// processes are gone.
-fn answer_until_gone(fd: &OwnedFd, errno: i32) {
+/// Answers notifications with `-errno` (or not at all) until the fd
+/// reports the filter's processes are gone.
+fn answer_until_gone(fd: &OwnedFd, errno: Option<i32>) {
     loop {
         let mut req = Notif::default();
         // SAFETY: `req` is a zeroed seccomp_notif the kernel fills in.
@@ -91,6 +101,7 @@ fn answer_until_gone(fd: &OwnedFd, errno: i32) {
             }
             return;
         }
+        let Some(errno) = errno else { continue };
         let resp = NotifResp {
             id: req.id,
             val: 0,
