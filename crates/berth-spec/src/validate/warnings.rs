@@ -36,10 +36,6 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     if let Some(l) = spec.linux() {
         let checks = [
             ("linux.resources", l.resources().is_some()),
-            (
-                "linux.netDevices",
-                l.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
-            ),
             ("linux.memoryPolicy", l.memory_policy().is_some()),
         ];
         present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
