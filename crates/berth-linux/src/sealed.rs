@@ -244,6 +244,7 @@ mod tests {
         let seals = seals_of(&copy).expect("memfd has seals");
         assert_eq!(seals & SEALS, SEALS);
         let mut file = std::fs::File::from(copy);
+        file.rewind().expect("rewind");
         let mut text = Vec::new();
         file.read_to_end(&mut text).expect("read");
         assert_eq!(text, b"\x7fELF not really");
