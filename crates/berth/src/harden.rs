@@ -28,7 +28,7 @@ pub fn before(command: &Command) -> anyhow::Result<()> {
         .ok()
         .and_then(|n| n.checked_add(3))
         .context("--preserve-fds: too large")?;
-    fd::close_from(first).context("close inherited fds")?;
+    fd::close_from_except(first, &[]).context("close inherited fds")?;
     sealed::ensure_sealed().context("re-exec from a sealed copy of berth")
 }
 

@@ -7,6 +7,7 @@
 
 mod console;
 mod exec;
+mod fds;
 mod knobs;
 mod lifeline;
 mod namespaces;
@@ -54,6 +55,9 @@ pub struct InitContext<'a> {
     pub setgroups_allowed: bool,
     /// `linux.seccomp`, built by the parent.
     pub seccomp: Option<&'a berth_linux::seccomp::Filter>,
+    /// Per `mounts` entry: the bind source, opened (as a detached mount
+    /// tree) before any user namespace, or `None` to use its path.
+    pub bind_sources: &'a [Option<OwnedFd>],
 }
 
 /// init's entry point; returns the exit code of the process it runs in.
@@ -81,6 +85,7 @@ fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
 /// and hands its pid to the parent (returning `Ok` to exit).
 fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     berth_linux::attrs::set_non_dumpable()?;
+    fds::close_inherited(ctx)?;
     lifeline::arm(ctx.chan)?;
     namespaces::enter(ctx)?;
     // Asked before any fork: the parent finds the network namespace
