@@ -26,6 +26,7 @@ pub mod rootfs;
 pub mod sched;
 pub mod sealed;
 pub mod seccomp;
+pub mod seccomp_probe;
 pub mod signals;
 pub mod tty;
 pub mod untrusted;

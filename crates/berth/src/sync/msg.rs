@@ -14,7 +14,10 @@
 //!  NetDevicesDone ─────────────────────────────▶
 //!                                                 pid/time namespace pending: clone again;
 //!                        ◀──────────────────────  InitPid { pid }   the first child exits
-//!                                                 lo up, hostname, mounts, devices,
+//!                                                 lo up, hostname, mounts, devices
+//!                        ◀──────────────────────  Hooks             (only when the config has
+//!  run prestart, createRuntime hooks                                 hooks init needs)
+//!  HooksDone { state } ────────────────────────▶  run createContainer hooks
 //!                                                 pivot_root, sysctl, console, masked and
 //!                                                 read-only paths, rlimits, user, caps,
 //!                                                 executable and cwd checked
@@ -23,6 +26,7 @@
 //!                        ◀──────────────────────  Ready             or Error { errno, msg },
 //!  write --pid-file, state "created", exit                          then _exit(1)
 //!                                                 block on exec.fifo until `berth start`
+//!                                                 run startContainer hooks
 //!                                                 execve(process.args)
 //! ```
 //!
@@ -30,6 +34,7 @@
 //! never split or merged; EOF means every init-side copy of the socket was
 //! closed (by exit or by execve, as it is close-on-exec).
 
+use berth_spec::state::State;
 use serde::{Deserialize, Serialize};
 
 /// One message of the create handshake.
@@ -53,6 +58,15 @@ pub enum Msg {
     /// init → parent: the seccomp notify fd follows, in the next datagram
     /// (SCM_RIGHTS); the parent passes it on to `listenerPath`.
     SeccompFd,
+    /// init → parent: my mounts are done, before `pivot_root`: run the
+    /// `prestart` and `createRuntime` hooks.
+    Hooks,
+    /// parent → init: those hooks succeeded; here is the state for init's
+    /// own hooks (status `creating`, init's pid on the host).
+    HooksDone {
+        /// The state the parent's hooks got.
+        state: State,
+    },
     /// init → parent: the container is built; init waits for `start`.
     Ready,
     /// init → parent: setup failed; init exits.
