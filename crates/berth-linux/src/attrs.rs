@@ -24,10 +24,10 @@ pub fn set_domainname(name: &str) -> SysResult<()> {
     Ok(())
 }
 
-/// Writes `/proc/self/oom_score_adj`. Lowering it needs CAP_SYS_RESOURCE.
+/// Writes `/proc/self/oom_score_adj` through a verified procfs handle.
+/// Lowering it needs CAP_SYS_RESOURCE.
 pub fn set_oom_score_adj(value: i32) -> SysResult<()> {
-    let path = Path::new("/proc/self/oom_score_adj");
-    std::fs::write(path, value.to_string()).op_at("write", path)
+    crate::procfs::ProcFs::open()?.write_self(Path::new("oom_score_adj"), &value.to_string())
 }
 
 /// `prctl(PR_SET_DUMPABLE, 0)`: until it execs, init is the berth binary,

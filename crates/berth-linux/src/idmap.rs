@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use berth_spec::plan::IdMap;
 use nix::unistd::Pid;
 
-use crate::error::{Op, SysResult};
+use crate::error::SysResult;
+use crate::procfs::ProcFs;
 
 /// The text of a `uid_map`/`gid_map` file: one `inside outside count` line
 /// per entry (user_namespaces(7)).
@@ -32,10 +33,10 @@ pub fn write_time_offsets(pid: Pid, text: &str) -> SysResult<()> {
     write_proc(pid, "timens_offsets", text)
 }
 
+/// Through a verified procfs handle (`crate::procfs`), never by path.
 fn write_proc(pid: Pid, file: &str, text: &str) -> SysResult<()> {
-    let path = PathBuf::from(format!("/proc/{pid}/{file}"));
-    // One write(2): these files accept their whole content only in one go.
-    std::fs::write(&path, text.as_bytes()).op_at("write", &path)
+    let rel = PathBuf::from(format!("{pid}/{file}"));
+    ProcFs::open()?.write(&rel, text)
 }
 
 /// The text of a `timens_offsets` file: `<clock> <secs> <nanosecs>` lines.

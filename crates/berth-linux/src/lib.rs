@@ -21,11 +21,15 @@ pub mod net;
 pub mod netdev;
 pub mod pidfd;
 pub mod proc;
+pub mod procfs;
 pub mod rlimit;
 pub mod rootfs;
+pub mod sched;
+pub mod sealed;
 pub mod seccomp;
 pub mod seccomp_probe;
 pub mod signals;
 pub mod tty;
+pub mod untrusted;
 
 pub use error::{SysError, SysResult};

@@ -1,60 +1,31 @@
-//! Linux security module labels for the next execve(2): AppArmor profiles
-//! and SELinux process labels, as runc applies them (`apparmor.ApplyProfile`,
-//! `selinux.SetExecLabel`).
-//!
-//! Each is a write to a `/proc/self/attr` file that takes effect at exec.
-//! Where the module is not enabled the write fails, and the caller says so:
-//! a label that cannot be applied is an error, never silently dropped.
+//! Linux security modules: whether AppArmor or SELinux is enabled, and
+//! the label of the next exec, written through the verified procfs handle.
 
 use std::path::Path;
 
-use nix::errno::Errno;
+use crate::error::SysResult;
+use crate::procfs::ProcFs;
 
-use crate::error::{Op, SysError, SysResult};
-
-/// Why a label could not be set.
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-    /// The module is not enabled on this host (its attr file is missing or
-    /// refuses writes with EINVAL).
-    #[error("{module} is not enabled on this host")]
-    NotEnabled {
-        /// `AppArmor` or `SELinux`.
-        module: &'static str,
-        /// The failed write.
-        #[source]
-        source: SysError,
-    },
-    /// The write failed otherwise (e.g. an unknown profile).
-    #[error(transparent)]
-    Sys(#[from] SysError),
+/// AppArmor is enabled: its module parameter says `Y` (runc
+/// `apparmor.IsEnabled`).
+pub fn apparmor_enabled() -> bool {
+    std::fs::read_to_string("/sys/module/apparmor/parameters/enabled")
+        .is_ok_and(|s| s.trim() == "Y")
 }
 
-/// Confines the next exec with AppArmor profile `profile`.
-pub fn apparmor_on_exec(profile: &str) -> Result<(), Error> {
-    let value = format!("exec {profile}");
-    let stacked = Path::new("/proc/self/attr/apparmor/exec");
-    match write_attr(stacked, &value) {
-        // Kernels before 5.8 have only the shared attr file.
-        Err(e) if e.errno == Errno::ENOENT => write_attr(Path::new("/proc/self/attr/exec"), &value),
-        other => other,
-    }
-    .map_err(|e| classify("AppArmor", e))
+/// SELinux is enabled: selinuxfs is mounted (runc's label package checks
+/// the same mount).
+pub fn selinux_enabled() -> bool {
+    Path::new("/sys/fs/selinux/enforce").exists()
 }
 
-/// Labels the next exec with SELinux label `label`.
-pub fn selinux_on_exec(label: &str) -> Result<(), Error> {
-    write_attr(Path::new("/proc/self/attr/exec"), label).map_err(|e| classify("SELinux", e))
+/// Makes the next execve(2) run under AppArmor `profile`
+/// (`/proc/self/attr/apparmor/exec`, as runc `changeOnExec`).
+pub fn set_apparmor_exec(proc: &ProcFs, profile: &str) -> SysResult<()> {
+    proc.write_self(Path::new("attr/apparmor/exec"), &format!("exec {profile}"))
 }
 
-fn write_attr(path: &Path, value: &str) -> SysResult<()> {
-    std::fs::write(path, value).op_at("write", path)
-}
-
-fn classify(module: &'static str, e: SysError) -> Error {
-    if matches!(e.errno, Errno::ENOENT | Errno::EINVAL) {
-        Error::NotEnabled { module, source: e }
-    } else {
-        Error::Sys(e)
-    }
+/// Makes the next execve(2) run with SELinux `label` (`attr/exec`).
+pub fn set_selinux_exec(proc: &ProcFs, label: &str) -> SysResult<()> {
+    proc.write_self(Path::new("attr/exec"), label)
 }

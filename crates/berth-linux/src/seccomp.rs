@@ -36,6 +36,8 @@ fn at(field: impl Into<String>) -> impl FnOnce(libseccomp::error::SeccompError) 
 #[derive(Debug)]
 pub struct Filter {
     ctx: ScmpFilterContext,
+    /// Whether some action is `SCMP_ACT_NOTIFY` (a listener is set).
+    notifies: bool,
 }
 
 fn action(a: SeccompAction) -> ScmpAction {
@@ -47,6 +49,7 @@ fn action(a: SeccompAction) -> ScmpAction {
         SeccompAction::Trace(v) => ScmpAction::Trace(v),
         SeccompAction::Log => ScmpAction::Log,
         SeccompAction::Allow => ScmpAction::Allow,
+        SeccompAction::Notify => ScmpAction::Notify,
     }
 }
 
@@ -89,7 +92,8 @@ pub fn compile(s: &Seccomp) -> Result<Filter, Error> {
             add_rule(&mut ctx, i, rule)?;
         }
     }
-    Ok(Filter { ctx })
+    let notifies = s.listener_path.is_some();
+    Ok(Filter { ctx, notifies })
 }
 
 fn add_rule(ctx: &mut ScmpFilterContext, i: usize, rule: &SyscallRule) -> Result<(), Error> {
@@ -130,6 +134,23 @@ impl Filter {
             .load()
             .map_err(at("linux.seccomp: load the filter"))
     }
+
+    /// Whether the filter notifies a listener: it must then be loaded
+    /// before init reports ready, so the notify fd reaches the listener.
+    pub fn notifies(&self) -> bool {
+        self.notifies
+    }
+
+    /// The notify fd of the loaded filter (`SECCOMP_FILTER_FLAG_NEW_LISTENER`).
+    pub fn notify_fd(&self) -> Result<std::os::fd::OwnedFd, Error> {
+        let fd = self
+            .ctx
+            .get_notify_fd()
+            .map_err(at("linux.seccomp: the notify fd"))?;
+        // SAFETY: libseccomp returns the listener fd the kernel made at
+        // load; nothing else owns or closes it.
+        Ok(unsafe { std::os::fd::FromRawFd::from_raw_fd(fd) })
+    }
 }
 
 #[cfg(test)]
@@ -143,6 +164,8 @@ mod tests {
             architectures: vec!["SCMP_ARCH_X86_64".into(), "SCMP_ARCH_X86".into()],
             flags: vec![],
             syscalls,
+            listener_path: None,
+            listener_metadata: String::new(),
         }
     }
 

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+pub mod knobs;
+
 use serde::{Deserialize, Serialize};
 
 /// Everything berth needs to build one container.
@@ -65,6 +67,8 @@ pub struct Plan {
     pub seccomp: Option<Seccomp>,
     /// `annotations`.
     pub annotations: BTreeMap<String, String>,
+    /// Scheduler, I/O priority, CPU affinity, personality, LSM labels.
+    pub knobs: knobs::Knobs,
 }
 
 /// One `linux.netDevices` entry: a host interface the container gets.
@@ -504,6 +508,10 @@ pub struct Seccomp {
     pub flags: Vec<SeccompFlag>,
     /// `syscalls`, in config order.
     pub syscalls: Vec<SyscallRule>,
+    /// `listenerPath`: the socket that gets the notify fd (absolute).
+    pub listener_path: Option<PathBuf>,
+    /// `listenerMetadata`, passed on to the listener as is.
+    pub listener_metadata: String,
 }
 
 /// What a seccomp rule does to a matching system call.
@@ -523,6 +531,8 @@ pub enum SeccompAction {
     Log,
     /// `SCMP_ACT_ALLOW`.
     Allow,
+    /// `SCMP_ACT_NOTIFY`: a listener decides (`listenerPath`).
+    Notify,
 }
 
 /// `linux.seccomp.flags`.

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod console;
 pub mod create;
 pub mod exec;
+pub mod harden;
 pub mod hooks;
 pub mod init;
 pub mod logging;

@@ -17,11 +17,18 @@ fn main() -> ExitCode {
         let _ = Cli::command().print_help();
         return ExitCode::SUCCESS;
     };
+    if let Err(err) = berth::harden::before(command) {
+        return fail(&err, false);
+    }
     let to_file = match berth::logging::init(cli.log.as_deref(), cli.log_format, cli.debug) {
         Ok(to_file) => to_file,
         Err(err) => return fail(&err, false),
     };
-    let store = Store::new(cli.root.clone().unwrap_or_else(Store::default_root));
+    let root = cli.root.clone().unwrap_or_else(Store::default_root);
+    if let Err(err) = berth::harden::check_root(&root) {
+        return fail(&err, to_file);
+    }
+    let store = Store::new(root);
     match dispatch(&cli, command, &store) {
         Ok(code) => ExitCode::from(u8::try_from(code).unwrap_or(255)),
         Err(err) => fail(&err, to_file),

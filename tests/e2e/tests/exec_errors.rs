@@ -132,22 +132,32 @@ fn exec_with_a_label_the_host_cannot_apply_fails() {
     let b = sleeper();
     let id = running(&rt, &b);
     // No such profile can be loaded anywhere; without AppArmor at all the
-    // write is refused too.
+    // profile is refused too.
     let apparmor = rt
         .exec(&["--apparmor", "berth-e2e-no-such-profile", &id, "true"])
         .fails();
-    let selinux = rt
-        .exec(&["--process-label", "berth_e2e_u:no_such_r:t:s0", &id, "true"])
-        .fails();
+    // An SELinux label where SELinux is disabled is ignored with a warning
+    // (runc's label package; runc 1.1.5 refuses it instead), as at create.
+    let selinux_off = !std::path::Path::new("/sys/fs/selinux/enforce").exists();
+    let selinux = (berth_test_harness::is_berth() && selinux_off)
+        .then(|| rt.exec(&["--process-label", "berth_e2e_u:no_such_r:t:s0", &id, "true"]));
     still_fine(&rt, &id);
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);
-    berth_only!("runc words these differently");
+    berth_only!("runc words this differently, and refuses an SELinux label where SELinux is off");
     says(
         &apparmor,
         "process.apparmorProfile \"berth-e2e-no-such-profile\"",
     );
-    says(&selinux, "process.selinuxLabel");
+    if let Some(selinux) = selinux {
+        let selinux = selinux.ok();
+        assert!(
+            selinux
+                .stderr
+                .contains("process.selinuxLabel: SELinux is disabled on this host; ignored"),
+            "{selinux}"
+        );
+    }
 }
 
 /// The freezer cgroup of the container's init on the host, if the runtime

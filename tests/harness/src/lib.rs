@@ -14,6 +14,7 @@
 pub mod bundle;
 pub mod console;
 pub mod hostmount;
+pub mod notify;
 pub mod output;
 pub mod parse;
 pub mod residue;

@@ -263,6 +263,11 @@ pub struct Running {
 }
 
 impl Running {
+    /// SIGKILLs the runtime process (by pid), as a crash would end it.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+    }
+
     /// Waits for the runtime to exit.
     pub fn wait(self) -> Output {
         Inner::finish(self.child, self.line, &self.io)

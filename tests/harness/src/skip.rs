@@ -109,6 +109,12 @@ pub fn berth_only(reason: &str) {
     emit(&format!("SKIP (berth-only: {reason}) {}", test_name()));
 }
 
+/// Reports a skip for a host feature that a CI machine of this kind may
+/// lack (a kernel module, an LSM): printed, never a failure, strict or not.
+pub fn host_lacks(reason: &str) {
+    emit(&format!("SKIP {}: {reason}", test_name()));
+}
+
 /// Checks one named requirement of `require!`. Unknown names panic, so a
 /// typo cannot silently skip a test.
 pub fn check(req: &str) -> Result<(), String> {

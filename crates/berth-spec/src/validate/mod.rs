@@ -10,6 +10,7 @@
 mod caps;
 mod devices;
 mod hooks;
+mod knobs;
 mod mount_options;
 mod mounts;
 mod namespaces;
@@ -32,6 +33,7 @@ use oci_spec::runtime::{Linux, Spec};
 
 use crate::plan::{Plan, Root};
 
+pub use sysctl::owner as sysctl_namespace;
 pub use warnings::Warning;
 
 // What `crate::features` reads off the validation.
@@ -122,6 +124,7 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
             .unwrap_or_default()
             .into_iter()
             .collect(),
+        knobs: knobs::convert(spec)?,
     };
     Ok((plan, warnings::collect(spec)))
 }

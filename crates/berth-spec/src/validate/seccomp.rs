@@ -33,12 +33,6 @@ pub(crate) fn action_accepted(a: A) -> bool {
 
 /// Converts `linux.seccomp`.
 pub(super) fn convert(s: &LinuxSeccomp) -> Result<Seccomp> {
-    if s.listener_path().is_some() {
-        return Err(Invalid::new(
-            format!("{AT}.listenerPath"),
-            "seccomp notify is not supported yet",
-        ));
-    }
     let default_action = action(
         &format!("{AT}.defaultAction"),
         s.default_action(),
@@ -72,13 +66,31 @@ pub(super) fn convert(s: &LinuxSeccomp) -> Result<Seccomp> {
         .flatten()
         .enumerate()
         .map(|(i, sc)| rule(i, sc))
-        .collect::<Result<_>>()?;
+        .collect::<Result<Vec<SyscallRule>>>()?;
+    let notifies = default_action == SeccompAction::Notify
+        || syscalls.iter().any(|r| r.action == SeccompAction::Notify);
+    let listener_path = listener(s.listener_path().as_deref(), notifies)?;
     Ok(Seccomp {
         default_action,
         architectures,
         flags,
         syscalls,
+        listener_path,
+        listener_metadata: s.listener_metadata().clone().unwrap_or_default(),
     })
+}
+
+/// `listenerPath`: absolute, and present exactly when an action notifies
+/// (runc refuses either half alone).
+fn listener(path: Option<&std::path::Path>, notifies: bool) -> Result<Option<std::path::PathBuf>> {
+    let at = format!("{AT}.listenerPath");
+    match (path, notifies) {
+        (None, false) => Ok(None),
+        (None, true) => Err(Invalid::new(at, "required by SCMP_ACT_NOTIFY")),
+        (Some(_), false) => Err(Invalid::new(at, "set but no rule uses SCMP_ACT_NOTIFY")),
+        (Some(p), true) if !p.is_absolute() => Err(Invalid::new(at, "must be an absolute path")),
+        (Some(p), true) => Ok(Some(p.to_path_buf())),
+    }
 }
 
 fn rule(i: usize, sc: &LinuxSyscall) -> Result<SyscallRule> {
@@ -127,7 +139,7 @@ fn action(at: &str, a: A, errno: Option<u32>) -> Result<SeccompAction> {
         A::ScmpActAllow => plain(SeccompAction::Allow),
         A::ScmpActErrno => Ok(SeccompAction::Errno(ret("errnoRet")?)),
         A::ScmpActTrace => Ok(SeccompAction::Trace(ret("errnoRet")?)),
-        A::ScmpActNotify => Err(Invalid::new(at, "SCMP_ACT_NOTIFY is not supported yet")),
+        A::ScmpActNotify => plain(SeccompAction::Notify),
     }
 }
 
@@ -203,10 +215,7 @@ mod tests {
         let notify = with_seccomp(json!({"defaultAction": "SCMP_ACT_NOTIFY"}));
         assert_eq!(
             invalid(&notify),
-            err(
-                "linux.seccomp.defaultAction",
-                "SCMP_ACT_NOTIFY is not supported yet"
-            )
+            err("linux.seccomp.listenerPath", "required by SCMP_ACT_NOTIFY")
         );
         let errno_on_allow = with_seccomp(json!({"defaultAction": "SCMP_ACT_ALLOW",
             "syscalls": [{"names": ["x"], "action": "SCMP_ACT_ALLOW", "errnoRet": 5}]}));
@@ -239,8 +248,26 @@ mod tests {
             invalid(&listener),
             err(
                 "linux.seccomp.listenerPath",
-                "seccomp notify is not supported yet"
+                "set but no rule uses SCMP_ACT_NOTIFY"
             )
         );
+        let relative = with_seccomp(
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "x.sock",
+            "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}),
+        );
+        assert_eq!(
+            invalid(&relative),
+            err("linux.seccomp.listenerPath", "must be an absolute path")
+        );
+        let ok = with_seccomp(
+            json!({"defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/run/x.sock",
+            "listenerMetadata": "meta", "syscalls": [{"names": ["mkdir"], "action": "SCMP_ACT_NOTIFY"}]}),
+        );
+        let s = plan(&ok).seccomp.expect("seccomp");
+        assert_eq!(
+            s.listener_path.as_deref(),
+            Some(std::path::Path::new("/run/x.sock"))
+        );
+        assert_eq!(s.listener_metadata, "meta");
     }
 }

@@ -72,8 +72,8 @@ fn check_key(key: &str) -> std::result::Result<(), String> {
     check_nul(key)
 }
 
-/// The namespace that isolates `key`, `None` when none does.
-fn owner(key: &str) -> Option<NsKind> {
+/// The namespace that isolates sysctl `key`, `None` when none does.
+pub fn owner(key: &str) -> Option<NsKind> {
     if key.starts_with("net.") {
         return Some(NsKind::Network);
     }

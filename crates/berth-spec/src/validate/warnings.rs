@@ -28,24 +28,10 @@ const IGNORED: &str = "not supported yet; ignored";
 /// One warning per ignored field present in `spec`, in config order.
 pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     let mut present: Vec<&'static str> = Vec::new();
-    if let Some(p) = spec.process() {
-        let checks = [
-            ("process.ioPriority", p.io_priority().is_some()),
-            ("process.scheduler", p.scheduler().is_some()),
-            ("process.execCPUAffinity", p.exec_cpu_affinity().is_some()),
-        ];
-        present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
-    }
     if let Some(l) = spec.linux() {
         let checks = [
             ("linux.resources", l.resources().is_some()),
-            (
-                "linux.mountLabel",
-                l.mount_label().as_ref().is_some_and(|s| !s.is_empty()),
-            ),
-            ("linux.intelRdt", l.intel_rdt().is_some()),
             ("linux.memoryPolicy", l.memory_policy().is_some()),
-            ("linux.personality", l.personality().is_some()),
         ];
         present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
     }
@@ -108,6 +94,8 @@ mod tests {
         assert!(warnings(&minimal()).is_empty());
     }
 
+    /// The LSM labels and process knobs are applied or refused
+    /// (`knobs.rs`), never only warned about.
     #[test]
     fn each_ignored_field_warns() {
         let mut c = minimal();
@@ -117,10 +105,7 @@ mod tests {
         c["linux"]["personality"] = json!({"domain": "LINUX32"});
         assert_eq!(
             warnings(&c),
-            [
-                "linux.resources: not supported yet; ignored",
-                "linux.personality: not supported yet; ignored",
-            ]
+            ["linux.resources: not supported yet; ignored",]
         );
     }
 

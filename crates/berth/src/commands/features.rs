@@ -44,9 +44,9 @@ pub fn document() -> Value {
                 "knownFlags": features::seccomp_known_flags(),
                 "supportedFlags": seccomp_probe::supported_flags(),
             },
-            // Not applied (ignored with a warning): claim nothing.
-            "apparmor": { "enabled": false },
-            "selinux": { "enabled": false },
+            // Applied where the host has them (docs/security.md); RDT is refused.
+            "apparmor": { "enabled": true },
+            "selinux": { "enabled": true },
             "intelRdt": { "enabled": false },
             // Idmapped mounts are refused (`mounts[].uidMappings`, `idmap`).
             "mountExtensions": { "idmap": { "enabled": false } },

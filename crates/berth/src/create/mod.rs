@@ -13,9 +13,13 @@
 //! container's directory. Mounts live in init's mount namespace and vanish
 //! with it.
 
+mod knobs_check;
+mod notify;
 mod parent;
 mod preflight;
+mod proc_mounts;
 mod spawn;
+mod sysctl_ns;
 
 use std::os::fd::{AsFd, OwnedFd};
 use std::os::unix::net::UnixStream;
@@ -85,6 +89,11 @@ pub fn create(
         tracing::warn!("{warning}");
     }
     let plan = loaded.plan;
+    proc_mounts::check(&plan)?;
+    sysctl_ns::check(&plan)?;
+    knobs_check::check(&plan.knobs)?;
+    let setgroups_allowed = geteuid().is_root() || !plan.creates(NsKind::User);
+    crate::harden::check_groups(&plan, setgroups_allowed)?;
     let prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
     let pidfd_socket = opts
         .pidfd_socket
@@ -112,7 +121,7 @@ pub fn create(
         no_new_keyring: opts.no_new_keyring,
         preserve_fds: opts.preserve_fds,
         cgroups: &prepared.cgroups,
-        setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
+        setgroups_allowed,
         seccomp: prepared.seccomp.as_ref(),
         bind_sources: &prepared.bind_sources,
     };
@@ -205,11 +214,30 @@ fn send_pidfd(sock: &UnixStream, procs: &Processes) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `pid` (no newline, as runc) to `path` atomically.
+/// Writes `pid` (no newline, as runc) to `path` atomically: a temp file
+/// made with `O_EXCL|O_NOFOLLOW` (a planted file or symlink is removed,
+/// never written through), then renamed over `path` (which replaces a
+/// symlink there rather than following it).
 pub fn write_pid_file(path: &Path, pid: i32) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
     let name = path.file_name().context("--pid-file has no file name")?;
     let tmp = path.with_file_name(format!(".{}.tmp", name.to_string_lossy()));
-    std::fs::write(&tmp, pid.to_string())
+    let open = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+            .open(&tmp)
+    };
+    let file = match open() {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            std::fs::remove_file(&tmp).and_then(|()| open())
+        }
+        other => other,
+    };
+    file.and_then(|mut f| f.write_all(pid.to_string().as_bytes()))
         .with_context(|| format!("--pid-file {}", tmp.display()))?;
     std::fs::rename(&tmp, path).with_context(|| format!("--pid-file {}", path.display()))
 }

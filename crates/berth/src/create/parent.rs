@@ -84,6 +84,11 @@ pub fn serve(
                     waitpid(first.pid, None).context("reap the intermediate process")?;
                 }
             }
+            Some(Msg::SeccompFd) => {
+                let fd =
+                    berth_linux::tty::recv_fd(chan.fd()).context("linux.seccomp: notify fd")?;
+                super::notify::send(plan, &hooks.record.id, requester, &fd)?;
+            }
             Some(Msg::Ready) => return Ok(()),
             Some(Msg::Error { msg, .. }) => return Err(anyhow!(msg)),
             Some(other) => bail!("unexpected message from init: {other:?}"),

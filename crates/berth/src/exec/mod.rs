@@ -61,6 +61,7 @@ pub fn exec(store: &Store, args: &ExecArgs) -> anyhow::Result<i32> {
             seccomp: filter.as_ref(),
             setgroups_allowed: target.setgroups_allowed,
             preserve_fds: args.preserve_fds,
+            notify_to: None,
         },
         chan: &child_chan,
     };

@@ -10,8 +10,10 @@ mod console;
 mod fds;
 mod fifo;
 mod hooks;
+mod knobs;
+mod lifeline;
 mod namespaces;
-pub(crate) mod passwd_file;
+mod proc_writes;
 mod rootfs;
 
 use std::convert::Infallible;
@@ -68,6 +70,7 @@ impl InitContext<'_> {
             seccomp: self.seccomp,
             setgroups_allowed: self.setgroups_allowed,
             preserve_fds: self.preserve_fds,
+            notify_to: Some(self.chan),
         }
     }
 }
@@ -97,6 +100,7 @@ fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
 fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     berth_linux::attrs::set_non_dumpable()?;
     fds::close_inherited(ctx)?;
+    lifeline::arm(ctx.chan)?;
     namespaces::enter(ctx)?;
     // Asked before any fork: the parent finds the network namespace
     // through the pid it knows, ours.
@@ -108,9 +112,11 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         sibling: true,
         ..Options::default()
     };
-    let init = clone::spawn(0, sibling, || match finish(ctx) {
-        Ok(never) => match never {},
-        Err(err) => report(ctx, &err),
+    let init = clone::spawn(0, sibling, || {
+        match lifeline::arm(ctx.chan).and_then(|()| finish(ctx)) {
+            Ok(never) => match never {},
+            Err(err) => report(ctx, &err),
+        }
     })?;
     ctx.chan.send(&Msg::InitPid {
         pid: init.pid.as_raw(),
@@ -120,12 +126,16 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
 
 /// From inside every namespace to the exec of the user process.
 fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
+    knobs::initial(ctx)?;
     namespaces::configure(ctx)?;
+    proc_writes::apply(ctx)?;
     let state = rootfs::build(ctx)?;
     console::setup(ctx)?;
     rootfs::finish(ctx)?;
+    knobs::apply(ctx)?;
     let steps = ctx.process();
     let program = process::prepare(&steps)?;
+    lifeline::release()?;
     ctx.chan.send(&Msg::Ready)?;
     fifo::wait_for_start(ctx)?;
     let err = match start(ctx, &steps, state, program) {

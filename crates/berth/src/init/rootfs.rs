@@ -1,16 +1,14 @@
 //! The container's filesystem view: mounts, `/dev`, the switch of root,
-//! then sysctls, read-only and masked paths, a read-only root and the cwd.
+//! then read-only and masked paths, a read-only root and the cwd.
 
-use std::io::Write;
 use std::os::fd::AsFd;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
 use berth_linux::mount::{finish_readonly_dev, mount_entry, Create, RootDir};
 use berth_linux::{attrs, devices, rootfs};
 use berth_spec::plan::{MountKind, NsKind};
 use berth_spec::state::State;
-use nix::fcntl::OFlag;
 
 use super::InitContext;
 
@@ -65,14 +63,10 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Option<State>> {
     Ok(state)
 }
 
-/// After the switch: sysctls (before /proc/sys becomes read-only), then
-/// read-only and masked paths, a read-only root, and the cwd.
+/// After the switch: read-only and masked paths, a read-only root, and the cwd.
 pub fn finish(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     let plan = ctx.plan;
     let root = RootDir::open(Path::new("/"))?;
-    for (key, value) in &plan.sysctl {
-        write_sysctl(&root, key, value).with_context(|| format!("linux.sysctl.{key}"))?;
-    }
     for path in &plan.readonly_paths {
         rootfs::make_readonly(&root, path).context("linux.readonlyPaths")?;
     }
@@ -89,12 +83,4 @@ pub fn finish(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         rootfs::readonly_root(&root).context("root.readonly")?;
     }
     Ok(())
-}
-
-fn write_sysctl(root: &RootDir, key: &str, value: &str) -> anyhow::Result<()> {
-    let path = PathBuf::from("/proc/sys").join(key.replace('.', "/"));
-    let fd = root.open_file(&path, OFlag::O_WRONLY | OFlag::O_TRUNC)?;
-    std::fs::File::from(fd)
-        .write_all(value.as_bytes())
-        .with_context(|| format!("write {}", path.display()))
 }

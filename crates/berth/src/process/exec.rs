@@ -28,7 +28,7 @@ pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Option<Program>> {
         return Ok(None);
     }
     let path = find_executable(process)?;
-    let env = environment(process);
+    let env = environment(process)?;
     let cstr = |s: &[u8]| CString::new(s).context("NUL byte in process.args or process.env");
     let program = Program {
         path: cstr(path.as_os_str().as_bytes())?,
@@ -98,19 +98,23 @@ fn errno_text(e: &std::io::Error) -> String {
 /// `process.env` with duplicate names removed (the last value wins, at the
 /// first one's place, as runc), plus `HOME` from the container's
 /// `/etc/passwd` when the config sets none or an empty one (runc does the
-/// same; `/` when the user has no entry).
-fn environment(process: &Process) -> Vec<String> {
+/// same; `/` when the user has no entry). The file is the image's: read as
+/// untrusted (`berth_linux::untrusted`: in-root, regular, bounded).
+fn environment(process: &Process) -> anyhow::Result<Vec<String>> {
     let mut env = dedup_env(&process.env);
     let home_set = env
         .iter()
         .any(|e| e.strip_prefix("HOME=").is_some_and(|v| !v.is_empty()));
     if !home_set {
         env.retain(|e| !e.starts_with("HOME="));
-        let passwd = crate::init::passwd_file::read().unwrap_or_default();
+        let root = berth_linux::mount::RootDir::open(Path::new("/"))?;
+        let passwd = berth_linux::untrusted::read_text(&root, Path::new("/etc/passwd"))
+            .context("HOME from the container's /etc/passwd")?
+            .unwrap_or_default();
         let home = crate::passwd::lookup(&passwd, process.user.uid).map_or("/", |e| e.home);
         env.push(format!("HOME={home}"));
     }
-    env
+    Ok(env)
 }
 
 /// `NAME=value` entries with each name once: the last value, at the place

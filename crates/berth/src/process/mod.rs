@@ -31,6 +31,9 @@ pub struct ProcessContext<'a> {
     pub setgroups_allowed: bool,
     /// `--preserve-fds`: fds 3.. 3+N-1 stay open across exec.
     pub preserve_fds: u32,
+    /// Where a notifying filter's listener fd goes: the create handshake,
+    /// whose parent hands it to `listenerPath` (init only).
+    pub notify_to: Option<&'a crate::sync::Channel>,
 }
 
 /// One step, named for what it applies.

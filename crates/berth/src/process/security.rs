@@ -22,9 +22,27 @@ pub fn stdio(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
 /// while we have it (runc does the same).
 pub fn early_seccomp(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
     match ctx.seccomp {
-        Some(filter) if !ctx.process.no_new_privileges => Ok(filter.load()?),
+        Some(filter) if !ctx.process.no_new_privileges => load(ctx, filter),
         _ => Ok(()),
     }
+}
+
+/// Loads the filter; a notifying one's fd goes to the parent, which hands
+/// it to `listenerPath` (runc `syncParentSeccomp`).
+fn load(ctx: &ProcessContext<'_>, filter: &berth_linux::seccomp::Filter) -> anyhow::Result<()> {
+    if !filter.notifies() {
+        return Ok(filter.load()?);
+    }
+    let Some(chan) = ctx.notify_to else {
+        anyhow::bail!(
+            "linux.seccomp: SCMP_ACT_NOTIFY: berth exec cannot hand a listener fd to listenerPath yet"
+        );
+    };
+    filter.load()?;
+    let fd = filter.notify_fd()?;
+    chan.send(&crate::sync::Msg::SeccompFd)?;
+    berth_linux::tty::send_fd(chan.fd(), std::os::fd::AsFd::as_fd(&fd), "seccomp")
+        .context("linux.seccomp: send the notify fd")
 }
 
 /// `process.capabilities.bounding`.
@@ -66,6 +84,11 @@ pub fn capabilities(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
 pub fn no_new_privs(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
     if ctx.process.no_new_privileges {
         attrs::set_no_new_privs()?;
+        // A listener must get its fd from the parent, which is gone after
+        // Ready: load a notifying filter now, not after `start`.
+        if let Some(filter) = ctx.seccomp.filter(|f| f.notifies()) {
+            load(ctx, filter)?;
+        }
     }
     Ok(())
 }
@@ -75,7 +98,7 @@ pub fn no_new_privs(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
 /// possible (runc: "just before execve").
 pub fn late_seccomp(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
     match ctx.seccomp {
-        Some(filter) if ctx.process.no_new_privileges => Ok(filter.load()?),
+        Some(filter) if ctx.process.no_new_privileges && !filter.notifies() => Ok(filter.load()?),
         _ => Ok(()),
     }
 }

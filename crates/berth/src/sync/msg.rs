@@ -21,6 +21,8 @@
 //!                                                 pivot_root, sysctl, console, masked and
 //!                                                 read-only paths, rlimits, user, caps,
 //!                                                 executable and cwd checked
+//!                        ◀──────────────────────  SeccompFd + fd    (seccomp notify only)
+//!  send fd + state to listenerPath
 //!                        ◀──────────────────────  Ready             or Error { errno, msg },
 //!  write --pid-file, state "created", exit                          then _exit(1)
 //!                                                 block on exec.fifo until `berth start`
@@ -68,6 +70,9 @@ pub enum Msg {
         /// Pid of the real init, in the parent's pid namespace.
         pid: i32,
     },
+    /// init → parent: the seccomp notify fd follows, in the next datagram
+    /// (SCM_RIGHTS); the parent passes it on to `listenerPath`.
+    SeccompFd,
     /// init → parent: my mounts are done, before `pivot_root`: run the
     /// `prestart` and `createRuntime` hooks.
     Hooks,

@@ -1,0 +1,43 @@
+//! A runtime killed while the container is still being built must not
+//! leave its init behind, blocked and unreaped, in `creating`: berth's init
+//! dies with its parent (`PR_SET_PDEATHSIG`, re-checked after setting it).
+//!
+//! To stop init at a known point before it reports ready, its seccomp
+//! filter notifies `umask` (which init calls after loading the filter) to a
+//! listener that never answers.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use berth_test_harness::notify::NotifyListener;
+use berth_test_harness::residue::processes_mentioning;
+use berth_test_harness::wait::eventually;
+use berth_test_harness::{berth_only, json, require, temp_dir, unique_id, Bundle, Opts, Runtime};
+
+#[test]
+fn init_dies_with_a_killed_runtime() {
+    require!(root);
+    berth_only!("runc 1.1.5's init outlives a killed `runc run` while it waits before ready");
+    let dir = temp_dir("berth-e2e-orphan");
+    let listener = NotifyListener::silent(dir.path());
+    let b = Bundle::busybox().args(["true"]).set(
+        &["linux"],
+        "seccomp",
+        json!({
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "listenerPath": listener.path(),
+            "syscalls": [{"names": ["umask"], "action": "SCMP_ACT_NOTIFY"}]
+        }),
+    );
+    let rt = Runtime::new();
+    let id = unique_id();
+    let mut running = rt.spawn_run(&id, &b, &[], Opts::default());
+    // The notify fd arrived: init has loaded its filter and is about to
+    // block in umask, before it reports ready.
+    listener.state();
+    running.kill();
+    running.wait();
+    eventually("the container's processes die with the runtime", || {
+        processes_mentioning(&id).is_empty()
+    });
+    rt.delete(&id, true);
+    rt.assert_no_residue(&id);
+}
