@@ -8,7 +8,8 @@
 #   5. the same suite against Debian's runc, the reference: our tests check
 #      the OCI spec, not berth's quirks (berth-only checks print SKIP);
 #   6. a QEMU VM with a pure cgroup v2 kernel (hack/vm/): its selftest, then
-#      the e2e files of $vm_e2e_files inside it, against berth and runc.
+#      the e2e files of $vm_e2e_files inside it, against berth and runc;
+#      then lsm.rs in the VM booted with AppArmor.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,5 +57,11 @@ BERTH_BIN=$berth hack/vm/e2e.sh --locked "${vm_e2e_files[@]}" "${vm_e2e_args[@]}
 
 step "e2e in the cgroup v2 VM against runc"
 BERTH_BIN=/usr/sbin/runc hack/vm/e2e.sh --locked "${vm_e2e_files[@]}" "${vm_e2e_args[@]}"
+
+# AppArmor is enabled only in this VM mode: the enabled-AppArmor path of
+# process.apparmorProfile (a profile that denies a file) runs here.
+step "AppArmor VM: lsm against berth, then runc"
+BERTH_BIN=$berth hack/vm/e2e.sh --locked --apparmor lsm
+BERTH_BIN=/usr/sbin/runc hack/vm/e2e.sh --locked --apparmor lsm
 
 step "all tests passed"
