@@ -3,11 +3,14 @@
 # busybox-static (the test rootfs), runc (the reference runtime the e2e
 # suite also runs against), binutils (readelf, to check busybox is static),
 # iproute2 and util-linux (namespaces for the tests to join), libseccomp-dev
-# and pkg-config (the libseccomp crate links the C library).
+# and pkg-config (the libseccomp crate links the C library), podman, conmon
+# and containerd (its ctr and runc shim; hack/test-engines.sh runs berth
+# under them).
 # The Rust toolchain is the machine's own (cargo must already be on PATH).
 set -euo pipefail
 
-packages=(busybox-static runc binutils iproute2 util-linux procps ca-certificates libseccomp-dev pkg-config)
+packages=(busybox-static runc binutils iproute2 util-linux procps ca-certificates libseccomp-dev pkg-config
+	podman conmon containerd)
 
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo -E "$0" "$@"

@@ -6,7 +6,10 @@
 #   4. the end-to-end suite against berth (real containers, as root,
 #      BERTH_E2E_STRICT=1: a skip for a missing host feature is a failure);
 #   5. the same suite against Debian's runc, the reference: our tests check
-#      the OCI spec, not berth's quirks (berth-only checks print SKIP).
+#      the OCI spec, not berth's quirks (berth-only checks print SKIP);
+#   6. berth as the runtime of real engines, podman and containerd
+#      (hack/test-engines.sh), then the same script with runc.
+#      BERTH_ENGINES_BERTH=0 leaves out the berth run of step 6 (default 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,9 +37,20 @@ cargo test --workspace --locked --exclude berth-e2e
 step "e2e against berth"
 # shellcheck source=hack/lib.sh
 . hack/lib.sh
-BERTH_BIN=$(build_berth --release --locked) hack/test-e2e.sh --locked --no-fail-fast
+berth=$(build_berth --release --locked)
+BERTH_BIN=$berth hack/test-e2e.sh --locked --no-fail-fast
 
 step "e2e against runc ($(runc --version | head -n1))"
 BERTH_BIN=/usr/sbin/runc hack/test-e2e.sh --locked --no-fail-fast
+
+if [ "${BERTH_ENGINES_BERTH:-1}" = 1 ]; then
+	step "engines (podman, containerd) with berth"
+	BERTH_BIN=$berth hack/test-engines.sh
+else
+	step "engines with berth: left out (BERTH_ENGINES_BERTH=${BERTH_ENGINES_BERTH})"
+fi
+
+step "engines (podman, containerd) with runc"
+BERTH_BIN=/usr/sbin/runc hack/test-engines.sh
 
 step "all tests passed"
