@@ -82,7 +82,7 @@ podman_cases
 podman_teardown
 containerd_cases
 containerd_teardown
-eng_case "no residue: container cgroups, processes, mounts" case_no_residue
+BERTH_ENGINES_ONLY= eng_case "no residue: container cgroups, processes, mounts" case_no_residue
 
 echo
 echo "test-engines: runtime $ENG_RUNTIME: $ENG_PASS passed, $ENG_FAIL failed, $ENG_SKIP skipped"

@@ -76,19 +76,19 @@ ctr_remove_all() {
 ctr_after_case() { ctr_remove_all; }
 
 containerd_teardown() {
-	[ -n "${CD_DIR:-}" ] && [ -d "$CD_DIR" ] || return 0
-	if [ -n "${CD_PID:-}" ] && kill -0 "$CD_PID" 2>/dev/null; then
-		ctr_remove_all
-		kill -TERM "$CD_PID" 2>/dev/null || true
-		wait "$CD_PID" 2>/dev/null || true
+	if [ -n "${CD_DIR:-}" ] && [ -d "$CD_DIR" ]; then
+		if [ -n "${CD_PID:-}" ] && kill -0 "$CD_PID" 2>/dev/null; then
+			ctr_remove_all
+			eng_stop_pid "$CD_PID"
+		fi
+		CD_PID=
+		# Shims (and what they still hold) carry our socket path.
+		eng_kill_matching "$CD_DIR/c.sock"
+		cp "$CD_DIR/runtime-args.log" "$ENG_DIR/logs/containerd-runtime-args.log" 2>/dev/null || true
+		cp "$CD_DIR/containerd.log" "$ENG_DIR/logs/containerd.log" 2>/dev/null || true
+		eng_unmount_under "$CD_DIR"
+		rm -rf "$CD_DIR"
 	fi
-	CD_PID=
-	# Shims (and what they still hold) carry our socket path.
-	eng_kill_matching "$CD_DIR/c.sock"
-	cp "$CD_DIR/runtime-args.log" "$ENG_DIR/logs/containerd-runtime-args.log" 2>/dev/null || true
-	cp "$CD_DIR/containerd.log" "$ENG_DIR/logs/containerd.log" 2>/dev/null || true
-	eng_unmount_under "$CD_DIR"
-	rm -rf "$CD_DIR"
 	if [ -n "${CD_MADE_RUN_DIR:-}" ]; then
 		rmdir /run/containerd/s /run/containerd/fifo /run/containerd 2>/dev/null || true
 	fi
@@ -134,7 +134,7 @@ $(readlink "/proc/$pid/ns/pid")"
 }
 
 case_ctr_pause_resume() {
-	local pid freezer
+	local pid
 	crun_ p1 -d --null-io "$CD_IMAGE" p1 sh -c "$COUNTER"
 	wait_until 30 ctr_status_is p1 RUNNING
 	pid=$(ctr_pid p1)
@@ -142,8 +142,7 @@ case_ctr_pause_resume() {
 	counter_moves "$pid"
 	cctr task pause p1
 	expect_eq "status" "$(ctr_status p1)" PAUSED
-	freezer=$(host_cgroup_dir "$pid" freezer)
-	expect_eq "host freezer.state" "$(cat "$freezer/freezer.state")" FROZEN
+	host_frozen "$pid" || fail "the container's cgroup is not frozen"
 	counter_stopped "$pid"
 	cctr task resume p1
 	expect_eq "status" "$(ctr_status p1)" RUNNING

@@ -50,19 +50,22 @@ case_cri_pod_join_by_path() {
 	ctr_gone sb
 }
 
+# "name|function" of every containerd case, in order.
+CD_CASES=(
+	"containerd: ctr run, exit code|case_ctr_run_exit_code"
+	"containerd: detached task, task exec, kill, delete|case_ctr_exec_kill_delete"
+	"containerd: task pause and resume (host-side counter)|case_ctr_pause_resume"
+	"containerd: --memory-limit in the task's cgroup|case_ctr_memory_limit"
+	"containerd (CRI-like): pod container joins namespaces by path, exits, reaped, kill --all|case_cri_pod_join_by_path"
+)
+
 containerd_cases() {
+	eng_any_selected "${CD_CASES[@]}" || return 0
 	CD_READY=
 	if containerd_setup >"$ENG_DIR/logs/containerd-setup.log" 2>&1; then CD_READY=1; fi
-	eng_case "containerd: setup (own config, root, state, socket; image imported)" containerd_setup_check
+	BERTH_ENGINES_ONLY= eng_case "containerd: setup (own config, root, state, socket; image imported)" containerd_setup_check
 	[ -n "$CD_READY" ] || return 0
-	# Dynamic scope: eng_case sees it.
-	local ENG_AFTER_CASE=ctr_after_case
-	eng_case "containerd: ctr run, exit code" case_ctr_run_exit_code
-	eng_case "containerd: detached task, task exec, kill, delete" case_ctr_exec_kill_delete
-	eng_case "containerd: task pause and resume (host-side counter)" case_ctr_pause_resume
-	eng_case "containerd: --memory-limit in the task's cgroup" case_ctr_memory_limit
-	eng_case "containerd (CRI-like): pod container joins namespaces by path, exits, reaped, kill --all" \
-		case_cri_pod_join_by_path
+	ENG_AFTER_CASE=ctr_after_case eng_cases "${CD_CASES[@]}"
 }
 
 containerd_setup_check() {

@@ -33,9 +33,7 @@ eng_cleanup() {
 eng_case() {
 	local name=$1 log rc
 	shift
-	if [ -n "${BERTH_ENGINES_ONLY:-}" ] && ! [[ $name =~ $BERTH_ENGINES_ONLY ]]; then
-		return 0
-	fi
+	eng_selected "$name" || return 0
 	log="$ENG_DIR/logs/${name//[^A-Za-z0-9_.-]/_}.log"
 	rm -f "$ENG_DIR/skip-reason"
 	set +e
@@ -62,6 +60,27 @@ eng_case() {
 		tail -n 40 "$log" | sed 's/^/    | /'
 		;;
 	esac
+}
+
+# eng_selected NAME: BERTH_ENGINES_ONLY is unset or matches NAME.
+eng_selected() { [ -z "${BERTH_ENGINES_ONLY:-}" ] || [[ $1 =~ $BERTH_ENGINES_ONLY ]]; }
+
+# eng_any_selected "NAME|FN"...: at least one of these cases is selected
+# (else the engine is not even started).
+eng_any_selected() {
+	local c
+	for c in "$@"; do
+		eng_selected "${c%|*}" && return 0
+	done
+	return 1
+}
+
+# eng_cases "NAME|FN"...: eng_case for each.
+eng_cases() {
+	local c
+	for c in "$@"; do
+		eng_case "${c%|*}" "${c##*|}"
+	done
 }
 
 # eng_skip REASON: ends the current case as SKIP(REASON). Only for what
@@ -131,6 +150,17 @@ counter_stopped() {
 	expect_eq "counter while paused" "$b" "$a"
 }
 
+# host_frozen PID: PID's cgroup is frozen, by the v1 freezer (what runc uses
+# on this hybrid host) or by cgroup2's cgroup.freeze.
+host_frozen() {
+	local v1 v2
+	v1=$(host_cgroup_dir "$1" freezer) && [ "$(cat "$v1/freezer.state" 2>/dev/null)" = FROZEN ] && return 0
+	v2=$(host_cgroup_dir "$1" unified) && [ "$(cat "$v2/cgroup.freeze" 2>/dev/null)" = 1 ] && return 0
+	echo "not frozen: ${v1:-no v1 freezer}/freezer.state=$(cat "$v1/freezer.state" 2>/dev/null)," \
+		"${v2:-no cgroup2}/cgroup.freeze=$(cat "$v2/cgroup.freeze" 2>/dev/null)" >&2
+	return 1
+}
+
 # COUNTER: a loop writing a growing number to /tmp/c every 0.1 s (renamed
 # into place, so a reader never sees a half-written file).
 COUNTER='i=0; while :; do i=$((i+1)); echo $i >/tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.1; done'
@@ -187,6 +217,19 @@ eng_unmount_under() {
 		while IFS= read -r m; do
 			umount -l "$m" 2>/dev/null || echo "test-engines: could not unmount $m" >&2
 		done
+}
+
+# eng_stop_pid PID: TERM, up to 10 s to exit, then KILL; reaps it (PID is
+# a child of this shell).
+eng_stop_pid() {
+	local i
+	kill -TERM "$1" 2>/dev/null || return 0
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
 }
 
 # eng_kill_matching TEXT: kills by PID every process whose command line

@@ -76,13 +76,14 @@ podman_setup() {
 }
 
 podman_teardown() {
-	[ -n "${PM_DIR:-}" ] && [ -d "$PM_DIR" ] || return 0
-	pm rm -af -t 0 >/dev/null 2>&1 || true
-	# conmon and anything it started carry a path under PM_DIR.
-	eng_kill_matching "$PM_DIR/"
-	cp "$PM_DIR/runtime-args.log" "$ENG_DIR/logs/podman-runtime-args.log" 2>/dev/null || true
-	eng_unmount_under "$PM_DIR"
-	rm -rf "$PM_DIR"
+	if [ -n "${PM_DIR:-}" ] && [ -d "$PM_DIR" ]; then
+		pm rm -af -t 0 >/dev/null 2>&1 || true
+		# conmon and anything it started carry a path under PM_DIR.
+		eng_kill_matching "$PM_DIR/"
+		cp "$PM_DIR/runtime-args.log" "$ENG_DIR/logs/podman-runtime-args.log" 2>/dev/null || true
+		eng_unmount_under "$PM_DIR"
+		rm -rf "$PM_DIR"
+	fi
 	if [ -n "${PM_MADE_VARLIB:-}" ]; then
 		rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
 		rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null || true
@@ -210,7 +211,7 @@ case_podman_kill_signal() {
 }
 
 case_podman_pause_unpause() {
-	local pid id freezer
+	local pid id
 	pmr -d --name p1 "$PM_IMAGE" sh -c "$COUNTER" >/dev/null
 	pid=$(pm_pid p1)
 	id=$(pm_id p1)
@@ -218,8 +219,7 @@ case_podman_pause_unpause() {
 	counter_moves "$pid"
 	pm pause p1 >/dev/null
 	expect_eq "status" "$(pm inspect -f '{{.State.Status}}' p1)" paused
-	freezer=$(host_cgroup_dir "$pid" freezer)
-	expect_eq "host freezer.state" "$(cat "$freezer/freezer.state")" FROZEN
+	host_frozen "$pid" || fail "the container's cgroup is not frozen"
 	counter_stopped "$pid"
 	pm unpause p1 >/dev/null
 	expect_eq "status" "$(pm inspect -f '{{.State.Status}}' p1)" running
@@ -235,28 +235,32 @@ case_podman_uidmap() {
 	expect_eq "uid_map, gid_map, uid" "$(echo $out)" "0 100000 65536 0 100000 65536 0"
 }
 
+# "name|function" of every podman case, in order.
+PM_CASES=(
+	"podman: run --rm echo|case_podman_run_rm"
+	"podman: exit code|case_podman_exit_code"
+	"podman: run -d, exec, stop, rm|case_podman_detach_exec_stop_rm"
+	"podman: --user|case_podman_user"
+	"podman: --read-only|case_podman_read_only"
+	"podman: --memory and --pids-limit read back inside|case_podman_memory_pids"
+	"podman: --cap-drop ALL|case_podman_cap_drop_all"
+	"podman: -t|case_podman_tty"
+	"podman: env and workdir|case_podman_env_workdir"
+	"podman: --security-opt seccomp=profile|case_podman_seccomp"
+	"podman: kill -s USR1|case_podman_kill_signal"
+	"podman: pause and unpause (host-side counter)|case_podman_pause_unpause"
+	"podman: --uidmap/--gidmap|case_podman_uidmap"
+)
+
 podman_cases() {
+	eng_any_selected "${PM_CASES[@]}" || return 0
 	# The setup runs in this shell (PM_DIR and its teardown must outlive the
 	# case subshells); its case only reports on it.
 	PM_READY=
 	if podman_setup >"$ENG_DIR/logs/podman-setup.log" 2>&1; then PM_READY=1; fi
-	eng_case "podman: setup (own storage, runroot, containers.conf; image imported)" podman_setup_check
+	BERTH_ENGINES_ONLY= eng_case "podman: setup (own storage, runroot, containers.conf; image imported)" podman_setup_check
 	[ -n "$PM_READY" ] || return 0
-	# Dynamic scope: eng_case sees it.
-	local ENG_AFTER_CASE=pm_after_case
-	eng_case "podman: run --rm echo" case_podman_run_rm
-	eng_case "podman: exit code" case_podman_exit_code
-	eng_case "podman: run -d, exec, stop, rm" case_podman_detach_exec_stop_rm
-	eng_case "podman: --user" case_podman_user
-	eng_case "podman: --read-only" case_podman_read_only
-	eng_case "podman: --memory and --pids-limit read back inside" case_podman_memory_pids
-	eng_case "podman: --cap-drop ALL" case_podman_cap_drop_all
-	eng_case "podman: -t" case_podman_tty
-	eng_case "podman: env and workdir" case_podman_env_workdir
-	eng_case "podman: --security-opt seccomp=profile" case_podman_seccomp
-	eng_case "podman: kill -s USR1" case_podman_kill_signal
-	eng_case "podman: pause and unpause (host-side counter)" case_podman_pause_unpause
-	eng_case "podman: --uidmap/--gidmap" case_podman_uidmap
+	ENG_AFTER_CASE=pm_after_case eng_cases "${PM_CASES[@]}"
 }
 
 podman_setup_check() {
