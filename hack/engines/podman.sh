@@ -21,7 +21,7 @@ PM_IMAGE=localhost/berth-engines-test
 pm() {
 	CONTAINERS_CONF="$PM_DIR/containers.conf" CONTAINERS_STORAGE_CONF="$PM_DIR/storage.conf" \
 		timeout 120 podman --root "$PM_DIR/storage" --runroot "$PM_DIR/run" --storage-driver vfs \
-		--cgroup-manager cgroupfs --events-backend file "$@"
+		--cgroup-manager cgroupfs --events-backend file --runtime "$PM_DIR/bin/runtime" "$@"
 }
 
 # pmr ARGS...: `podman run` of the test image nested under our cgroup.
@@ -61,6 +61,7 @@ podman_setup() {
 		events_logfile_path = "$PM_DIR/events.log"
 		runtime = "under-test"
 		tmp_dir = "$PM_DIR/tmp"
+		image_copy_tmp_dir = "$PM_DIR/tmp"
 		volume_path = "$PM_DIR/volumes"
 		static_dir = "$PM_DIR/libpod"
 		[engine.runtimes]
