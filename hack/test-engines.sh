@@ -66,6 +66,7 @@ ENG_DIR=$(mktemp -d /run/be.XXXXXX)
 ENG_TAG="berth-eng-${ENG_DIR##*.}"
 mkdir -p "$ENG_DIR/logs"
 eng_on_exit 'eng_cgroup_cleanup'
+# shellcheck disable=SC2016 # expanded when the cleanup runs
 eng_on_exit 'eng_unmount_under "$ENG_DIR"; if [ -n "${BERTH_ENGINES_KEEP:-}" ]; then echo "test-engines: logs kept in $ENG_DIR/logs"; else rm -rf "$ENG_DIR"; fi'
 trap eng_cleanup EXIT
 trap 'exit 130' INT TERM
@@ -82,7 +83,7 @@ podman_cases
 podman_teardown
 containerd_cases
 containerd_teardown
-BERTH_ENGINES_ONLY= eng_case "no residue: container cgroups, processes, mounts" case_no_residue
+BERTH_ENGINES_ONLY='' eng_case "no residue: container cgroups, processes, mounts" case_no_residue
 
 echo
 echo "test-engines: runtime $ENG_RUNTIME: $ENG_PASS passed, $ENG_FAIL failed, $ENG_SKIP skipped"

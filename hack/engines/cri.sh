@@ -18,12 +18,13 @@ ns_links() {
 }
 
 case_cri_pod_join_by_path() {
-	local sb c pid out pod
+	local sb c out pod
 	pod="$ENG_TAG/pod1"
 	CD_CGROUP="$pod/sandbox" crun_ sb -d --null-io "$CD_IMAGE" sb \
 		sh -c 'trap "exit 0" TERM; while :; do sleep 0.2; done'
 	wait_until 30 ctr_status_is sb RUNNING
 	sb=$(ctr_pid sb)
+	# shellcheck disable=SC2016 # $n expands in the container
 	CD_CGROUP="$pod/c1" crun_ c1 -d --log-uri "file://$CD_DIR/c1.out" \
 		--with-ns "network:/proc/$sb/ns/net" --with-ns "ipc:/proc/$sb/ns/ipc" \
 		--with-ns "uts:/proc/$sb/ns/uts" --with-ns "pid:/proc/$sb/ns/pid" \
@@ -63,7 +64,7 @@ containerd_cases() {
 	eng_any_selected "${CD_CASES[@]}" || return 0
 	CD_READY=
 	if containerd_setup >"$ENG_DIR/logs/containerd-setup.log" 2>&1; then CD_READY=1; fi
-	BERTH_ENGINES_ONLY= eng_case "containerd: setup (own config, root, state, socket; image imported)" containerd_setup_check
+	BERTH_ENGINES_ONLY='' eng_case "containerd: setup (own config, root, state, socket; image imported)" containerd_setup_check
 	[ -n "$CD_READY" ] || return 0
 	ENG_AFTER_CASE=ctr_after_case eng_cases "${CD_CASES[@]}"
 }

@@ -104,6 +104,9 @@ expect_eq() {
 	echo "ok: $1 = '$2'"
 }
 
+# flat TEXT: TEXT's words on one line, single spaces.
+flat() { tr -s ' \t\n' '   ' <<<"$1" | sed 's/^ //; s/ $//'; }
+
 # expect_match WHAT TEXT ERE
 expect_match() {
 	if ! grep -Eq -- "$3" <<<"$2"; then
@@ -163,6 +166,7 @@ host_frozen() {
 
 # COUNTER: a loop writing a growing number to /tmp/c every 0.1 s (renamed
 # into place, so a reader never sees a half-written file).
+# shellcheck disable=SC2034,SC2016 # used by the engine files; expands in the container
 COUNTER='i=0; while :; do i=$((i+1)); echo $i >/tmp/c.new; mv /tmp/c.new /tmp/c; sleep 0.1; done'
 
 # host_cgroup_dir PID CONTROLLER: the host path of PID's cgroup in the v1
@@ -199,9 +203,9 @@ eng_cgroup_cleanup() {
 			find "$dir" -name freezer.state -exec sh -c 'echo THAWED >"$1"' _ {} \; 2>/dev/null || true
 		fi
 		while IFS= read -r d; do
-			for pid in $(cat "$d/cgroup.procs" 2>/dev/null); do
+			while read -r pid; do
 				kill -KILL "$pid" 2>/dev/null || true
-			done
+			done 2>/dev/null <"$d/cgroup.procs"
 		done < <(find "$dir" -type d)
 		find "$dir" -depth -type d -exec rmdir {} \; 2>/dev/null ||
 			{ sleep 1 && find "$dir" -depth -type d -exec rmdir {} \; ; } ||

@@ -136,6 +136,10 @@ case_podman_detach_exec_stop_rm() {
 	expect_eq "exec exit code" "$rc" 4
 	expect_eq "exec output" "$out" "exec-ok
 $(readlink "/proc/$pid/ns/pid")"
+	# What conmon puts in the exec's process.json besides args.
+	# shellcheck disable=SC2016 # expands in the container
+	out=$(pm exec --user 1000:1000 -e EXEC_VAR=x1 -w /tmp d1 sh -c 'id -u; id -g; echo "$EXEC_VAR"; pwd')
+	expect_eq "exec --user, -e, -w" "$(flat "$out")" "1000 1000 x1 /tmp"
 	pm stop -t 30 d1 >/dev/null
 	expect_eq "status after stop" "$(pm inspect -f '{{.State.Status}}' d1)" exited
 	# 0 only if the TERM reached the trap (a KILL after the timeout is 137).
@@ -148,7 +152,7 @@ $(readlink "/proc/$pid/ns/pid")"
 case_podman_user() {
 	local out
 	out=$(pmr --rm --user 1000:1000 "$PM_IMAGE" sh -c 'id -u; id -g; grep ^Uid: /proc/self/status')
-	expect_match "ids" "$(echo $out)" '^1000 1000 Uid: 1000 1000 1000 1000$'
+	expect_match "ids" "$(flat "$out")" '^1000 1000 Uid: 1000 1000 1000 1000$'
 }
 
 case_podman_read_only() {
@@ -163,13 +167,13 @@ case_podman_memory_pids() {
 	local out
 	out=$(pmr --rm --memory 64m --pids-limit 50 "$PM_IMAGE" sh -c \
 		'cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max')
-	expect_eq "memory.limit_in_bytes, pids.max inside" "$(echo $out)" "67108864 50"
+	expect_eq "memory.limit_in_bytes, pids.max inside" "$(flat "$out")" "67108864 50"
 }
 
 case_podman_cap_drop_all() {
 	local out
 	out=$(pmr --rm --cap-drop ALL "$PM_IMAGE" grep -E '^Cap(Prm|Eff|Bnd|Amb):' /proc/self/status)
-	expect_eq "capabilities" "$(echo $out)" \
+	expect_eq "capabilities" "$(flat "$out")" \
 		"CapPrm: 0000000000000000 CapEff: 0000000000000000 CapBnd: 0000000000000000 CapAmb: 0000000000000000"
 }
 
@@ -181,6 +185,7 @@ case_podman_tty() {
 
 case_podman_env_workdir() {
 	local out
+	# shellcheck disable=SC2016 # expands in the container
 	out=$(pmr --rm -e FOO=bar -w /tmp "$PM_IMAGE" sh -c 'echo "$FOO"; pwd; echo "$PATH"')
 	expect_eq "env, cwd, image PATH" "$out" "bar
 /tmp
@@ -196,7 +201,7 @@ case_podman_seccomp() {
 	EOF
 	out=$(pmr --rm --security-opt "seccomp=$PM_DIR/seccomp.json" "$PM_IMAGE" sh -c \
 		'grep ^Seccomp: /proc/self/status; mkdir /tmp/x 2>&1; [ -d /tmp/x ] && echo made || echo not-made')
-	expect_match "output" "$(echo $out)" '^Seccomp: 2 .*[Cc]ross-device link not-made$'
+	expect_match "output" "$(flat "$out")" '^Seccomp: 2 .*[Cc]ross-device link not-made$'
 }
 
 case_podman_kill_signal() {
@@ -233,7 +238,7 @@ case_podman_uidmap() {
 	local out
 	out=$(pmr --rm --uidmap 0:100000:65536 --gidmap 0:100000:65536 "$PM_IMAGE" sh -c \
 		'cat /proc/self/uid_map /proc/self/gid_map; id -u')
-	expect_eq "uid_map, gid_map, uid" "$(echo $out)" "0 100000 65536 0 100000 65536 0"
+	expect_eq "uid_map, gid_map, uid" "$(flat "$out")" "0 100000 65536 0 100000 65536 0"
 }
 
 # "name|function" of every podman case, in order.
@@ -259,7 +264,7 @@ podman_cases() {
 	# case subshells); its case only reports on it.
 	PM_READY=
 	if podman_setup >"$ENG_DIR/logs/podman-setup.log" 2>&1; then PM_READY=1; fi
-	BERTH_ENGINES_ONLY= eng_case "podman: setup (own storage, runroot, containers.conf; image imported)" podman_setup_check
+	BERTH_ENGINES_ONLY='' eng_case "podman: setup (own storage, runroot, containers.conf; image imported)" podman_setup_check
 	[ -n "$PM_READY" ] || return 0
 	ENG_AFTER_CASE=pm_after_case eng_cases "${PM_CASES[@]}"
 }
