@@ -31,6 +31,8 @@ case_cri_pod_join_by_path() {
 		"$CD_IMAGE" c1 sh -c 'for n in net ipc uts pid; do readlink /proc/self/ns/$n; done; exit 7'
 	wait_until 30 ctr_status_is c1 STOPPED
 	c=$(ctr_pid c1)
+	# The shim copies the output to the file on its own time.
+	wait_until 30 grep -q '^pid:' "$CD_DIR/c1.out"
 	expect_eq "namespaces seen inside the pod container" "$(cat "$CD_DIR/c1.out")" "$(ns_links "$sb")"
 	wait_until 30 test ! -e "/proc/$c"
 	echo "ok: the pod container's init $c was reaped"
