@@ -53,10 +53,6 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
         let checks = [
             ("linux.resources", l.resources().is_some()),
             (
-                "linux.netDevices",
-                l.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
-            ),
-            (
                 "linux.mountLabel",
                 l.mount_label().as_ref().is_some_and(|s| !s.is_empty()),
             ),
