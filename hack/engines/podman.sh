@@ -140,6 +140,9 @@ $(readlink "/proc/$pid/ns/pid")"
 	# shellcheck disable=SC2016 # expands in the container
 	out=$(pm exec --user 1000:1000 -e EXEC_VAR=x1 -w /tmp d1 sh -c 'id -u; id -g; echo "$EXEC_VAR"; pwd')
 	expect_eq "exec --user, -e, -w" "$(flat "$out")" "1000 1000 x1 /tmp"
+	# A terminal: conmon hands the runtime a --console-socket for the exec too.
+	out=$(pm exec -t d1 sh -c '[ -t 0 ] && [ -t 1 ] && tty' | tr -d '\r')
+	expect_match "exec -t" "$out" '^/dev/pts/[0-9]+$'
 	pm stop -t 30 d1 >/dev/null
 	expect_eq "status after stop" "$(pm inspect -f '{{.State.Status}}' d1)" exited
 	# 0 only if the TERM reached the trap (a KILL after the timeout is 137).
