@@ -19,7 +19,8 @@
 # exits non-zero if any case failed. Environment: BERTH_BIN (runtime binary;
 # unset: build berth), BERTH_PROFILE (release|debug), BERTH_ENGINES_ONLY
 # (extended regex over case names), BERTH_ENGINES_KEEP=1 (keep the private
-# dir's logs; engines are still stopped).
+# dir's logs; engines are still stopped), BERTH_ENGINES_CASE_TIMEOUT and
+# BERTH_ENGINES_BUDGET (hang guards, seconds: per case, whole script).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -14,7 +14,7 @@
 CD_IMAGE=docker.io/library/berth-engines-test:latest
 
 # cctr ARGS...: ctr against this run's containerd, in its own namespace.
-cctr() { timeout 120 ctr --address "$CD_DIR/c.sock" --namespace berth-engines "$@"; }
+cctr() { timeout 60 ctr --address "$CD_DIR/c.sock" --namespace berth-engines "$@"; }
 
 # crun_ ID CTR-RUN-ARGS...: `ctr run` of the test image with the runtime
 # under test (through an argument-logging wrapper) and a relative cgroup.

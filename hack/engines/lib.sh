@@ -6,6 +6,10 @@
 # (unique name of the cgroup parent every container nests under),
 # ENG_RUNTIME (the runtime binary under test).
 
+# Hang guards, not speed checks: seconds one case may take, and seconds
+# after which the remaining cases fail unrun (CI keeps this part ~5 min).
+ENG_CASE_TIMEOUT=${BERTH_ENGINES_CASE_TIMEOUT:-90}
+ENG_BUDGET=${BERTH_ENGINES_BUDGET:-240}
 ENG_PASS=0
 ENG_FAIL=0
 ENG_SKIP=0
@@ -36,13 +40,13 @@ eng_case() {
 	eng_selected "$name" || return 0
 	log="$ENG_DIR/logs/${name//[^A-Za-z0-9_.-]/_}.log"
 	rm -f "$ENG_DIR/skip-reason"
-	set +e
-	(
-		set -euo pipefail
-		"$@"
-	) >"$log" 2>&1 </dev/null
-	rc=$?
-	set -e
+	if [ "$SECONDS" -ge "$ENG_BUDGET" ]; then
+		echo "not run: the engine tests' time budget (BERTH_ENGINES_BUDGET=${ENG_BUDGET}s) is spent" >"$log"
+		rc=124
+	else
+		eng_run_bounded "$log" "$@"
+		rc=$ENG_RC
+	fi
 	if [ -n "${ENG_AFTER_CASE:-}" ]; then "$ENG_AFTER_CASE"; fi
 	case $rc in
 	0)
@@ -60,6 +64,32 @@ eng_case() {
 		tail -n 40 "$log" | sed 's/^/    | /'
 		;;
 	esac
+}
+
+# eng_run_bounded LOG FN [ARGS...]: FN in a `set -e` subshell, output in
+# LOG; killed by PID (TERM) after ENG_CASE_TIMEOUT seconds, so one hanging
+# case cannot eat CI's time (each engine command also has its own timeout).
+# Sets ENG_RC.
+eng_run_bounded() {
+	local log=$1 pid i
+	shift
+	set +e
+	(
+		set -euo pipefail
+		"$@"
+	) >"$log" 2>&1 </dev/null &
+	pid=$!
+	for ((i = 0; i < ENG_CASE_TIMEOUT * 5; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid"
+		echo "FAIL: case timed out after ${ENG_CASE_TIMEOUT}s (BERTH_ENGINES_CASE_TIMEOUT)" >>"$log"
+	fi
+	wait "$pid"
+	ENG_RC=$?
+	set -e
 }
 
 # eng_selected NAME: BERTH_ENGINES_ONLY is unset or matches NAME.

@@ -20,7 +20,7 @@ PM_IMAGE=localhost/berth-engines-test
 # pm ARGS...: podman with this run's private configuration.
 pm() {
 	TMPDIR="$PM_DIR/tmp" CONTAINERS_CONF="$PM_DIR/containers.conf" CONTAINERS_STORAGE_CONF="$PM_DIR/storage.conf" \
-		timeout 120 podman --root "$PM_DIR/storage" --runroot "$PM_DIR/run" --storage-driver vfs \
+		timeout 60 podman --root "$PM_DIR/storage" --runroot "$PM_DIR/run" --storage-driver vfs \
 		--cgroup-manager cgroupfs --events-backend file --runtime "$PM_DIR/bin/runtime" "$@"
 }
 
