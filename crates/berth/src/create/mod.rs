@@ -101,6 +101,7 @@ pub fn create(
         cgroups: &prepared.cgroups,
         setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
         seccomp: prepared.seccomp.as_ref(),
+        bind_sources: &prepared.bind_sources,
     };
     cleanup.procs.first = Some(spawn::spawn(&ctx)?);
     // Only init may hold these now: EOF on the socket must mean init is
