@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod console;
 pub mod create;
+pub mod hooks;
 pub mod init;
 pub mod logging;
 pub mod passwd;

@@ -17,7 +17,8 @@ mod parent;
 mod preflight;
 mod spawn;
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -28,9 +29,13 @@ use nix::sys::stat::Mode;
 use nix::sys::wait::waitpid;
 use nix::unistd::{geteuid, mkfifo};
 
+use crate::commands::state::hook_state;
+use crate::hooks;
 use crate::init::InitContext;
+use crate::state::record::LaterHooks;
 use crate::state::{Locked, Phase, Record, Store};
 use crate::sync;
+use berth_spec::state::Status;
 pub use parent::Processes;
 
 /// The flags of `create` (and `run`).
@@ -44,6 +49,8 @@ pub struct Options {
     pub console_socket: Option<PathBuf>,
     /// `--pid-file`.
     pub pid_file: Option<PathBuf>,
+    /// `--pidfd-socket`.
+    pub pidfd_socket: Option<PathBuf>,
     /// `--no-pivot`.
     pub no_pivot: bool,
     /// `--no-new-keyring`.
@@ -79,10 +86,16 @@ pub fn create(
     }
     let plan = loaded.plan;
     let prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
+    let pidfd_socket = opts
+        .pidfd_socket
+        .as_ref()
+        .map(|p| UnixStream::connect(p).with_context(|| format!("--pidfd-socket {}", p.display())))
+        .transpose()?;
     let mut cleanup = Cleanup {
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
         host_mounts: plan.shares_host_mounts().then(|| plan.root.path.clone()),
+        poststop: None,
     };
     let locked = cleanup.locked()?;
     let fifo = make_fifo(&locked.fifo_path())?;
@@ -103,19 +116,30 @@ pub fn create(
         seccomp: prepared.seccomp.as_ref(),
         bind_sources: &prepared.bind_sources,
     };
+    let forks = crate::init::needs_fork(&ctx);
     cleanup.procs.first = Some(spawn::spawn(&ctx)?);
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.
     drop((init_chan, fifo, prepared));
     let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?);
     cleanup.locked()?.save(&record)?;
-    parent::serve(&chan, &plan, &mut cleanup.procs)
+    // From here the container exists: a failure runs poststop (runtime.md
+    // lifecycle steps 12-13).
+    cleanup.poststop = Some(record.clone());
+    let hooks = parent::HookContext {
+        record: &record,
+        forks,
+    };
+    parent::serve(&chan, &plan, &mut cleanup.procs, &hooks)
         .with_context(|| format!("container {}", opts.id))?;
     // The real init, if an intermediate process cloned it.
     (record.pid, record.start_time) = cleanup.init_pid()?;
     record.phase = Phase::Created;
     if let Some(path) = &opts.pid_file {
         write_pid_file(path, record.pid)?;
+    }
+    if let Some(sock) = &pidfd_socket {
+        send_pidfd(sock, &cleanup.procs)?;
     }
     cleanup.locked()?.save(&record)?;
     Ok(Created {
@@ -151,7 +175,30 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
         host_mounts: plan.shares_host_mounts(),
+        no_process: !plan.process.is_present(),
+        hooks: LaterHooks {
+            start_container: !plan.hooks.start_container.is_empty(),
+            poststart: plan.hooks.poststart.clone(),
+            poststop: plan.hooks.poststop.clone(),
+        },
     }
+}
+
+/// Sends a pidfd of init over `--pidfd-socket` (runc 1.2's
+/// `sendPidfd`): the one from the clone, or one opened now; init is our
+/// child and not reaped, so its pid cannot have been reused.
+fn send_pidfd(sock: &UnixStream, procs: &Processes) -> anyhow::Result<()> {
+    let init = procs.init().context("no init process")?;
+    let opened;
+    let fd = match &init.pidfd {
+        Some(fd) => fd,
+        None => {
+            opened = pidfd::open(init.pid)?;
+            &opened
+        }
+    };
+    berth_linux::tty::send_fd(sock.as_fd(), fd.as_fd(), "pidfd").context("--pidfd-socket")?;
+    Ok(())
 }
 
 /// Writes `pid` (no newline, as runc) to `path` atomically.
@@ -171,6 +218,8 @@ struct Cleanup {
     /// The rootfs, when the container shares berth's mount namespace and
     /// its mounts would outlive init.
     host_mounts: Option<PathBuf>,
+    /// The record, once init exists: its poststop hooks run on failure.
+    poststop: Option<Record>,
 }
 
 impl Cleanup {
@@ -190,6 +239,7 @@ impl Cleanup {
     fn disarm(mut self) -> anyhow::Result<Locked> {
         self.procs = Processes::default();
         self.host_mounts = None;
+        self.poststop = None;
         self.locked
             .take()
             .context("container directory already released")
@@ -212,6 +262,10 @@ impl Drop for Cleanup {
             if let Err(e) = berth_linux::mount::unmount_under(&rootfs) {
                 tracing::error!("cleanup after failed create: {e:#}");
             }
+        }
+        if let Some(record) = self.poststop.take() {
+            let state = hook_state(&record, Status::Stopped, 0);
+            hooks::run_warn("poststop", &record.hooks.poststop, &state);
         }
         if let Some(locked) = self.locked.take() {
             if let Err(e) = locked.destroy() {
