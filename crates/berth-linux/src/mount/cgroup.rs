@@ -47,18 +47,25 @@ impl CgroupLayout {
     /// [`Self::detect`] on given file contents.
     pub fn parse(mountinfo: &str, cgroups: &str) -> Self {
         let mut v1 = Vec::new();
+        let mut seen = Vec::new();
         for line in mountinfo.lines() {
             let Some((left, right)) = line.split_once(" - ") else {
                 continue;
             };
             let mut right = right.split_whitespace();
             let (fstype, super_opts) = (right.next(), right.nth(1).unwrap_or(""));
-            let Some(mountpoint) = left.split_whitespace().nth(4) else {
+            let mut left = left.split_whitespace();
+            let (Some(root), Some(mountpoint)) = (left.nth(3), left.next()) else {
                 continue;
             };
             match fstype {
                 Some("cgroup2") if mountpoint == "/sys/fs/cgroup" => return CgroupLayout::Unified,
-                Some("cgroup") => {
+                // Only a hierarchy's own mount, once: a container without a
+                // mount namespace puts binds of its cgroups (root = its
+                // cgroup, under its rootfs) in this very table while it
+                // lives, and they must not be taken for the host's.
+                Some("cgroup") if root == "/" && !seen.contains(&super_opts) => {
+                    seen.push(super_opts);
                     if let Some(h) = hierarchy(mountpoint, super_opts, cgroups) {
                         v1.push(h);
                     }
@@ -214,6 +221,18 @@ mod tests {
                 source: "/sys/fs/cgroup/cpu,cpuacct/c".into()
             }]
         );
+    }
+
+    #[test]
+    fn binds_of_a_hierarchy_are_not_hierarchies() {
+        let info = "36 25 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
+            90 80 0:32 /a/b /tmp/b/rootfs/sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
+            91 80 0:32 / /tmp/c/rootfs/sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n";
+        let CgroupLayout::V1(h) = CgroupLayout::parse(info, "4:memory:/a/b\n") else {
+            panic!("not v1");
+        };
+        assert_eq!(h.len(), 1);
+        assert_eq!(h[0].source, Path::new("/sys/fs/cgroup/memory/a/b"));
     }
 
     #[test]

@@ -285,6 +285,7 @@ mod tests {
             host_mounts: false,
             no_process: false,
             hooks: Default::default(),
+            exec: None,
         }
     }
 
