@@ -6,12 +6,14 @@
 # and pkg-config (the libseccomp crate links the C library), qemu-system-x86
 # and xz-utils (hack/vm/: the cgroup v2 VM; its kernel is fetched into a
 # cache by hack/vm/kernel.sh, never installed), apparmor (apparmor_parser,
-# for the VM's --apparmor mode; this host's kernel has no AppArmor).
+# for the VM's --apparmor mode; this host's kernel has no AppArmor), podman,
+# conmon and containerd (its ctr and runc shim; hack/test-engines.sh runs
+# berth under them).
 # The Rust toolchain is the machine's own (cargo must already be on PATH).
 set -euo pipefail
 
 packages=(busybox-static runc binutils iproute2 util-linux procps ca-certificates libseccomp-dev pkg-config
-	qemu-system-x86 xz-utils apparmor)
+	qemu-system-x86 xz-utils apparmor podman conmon containerd)
 
 if [ "$(id -u)" -ne 0 ]; then
 	exec sudo -E "$0" "$@"

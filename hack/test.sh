@@ -7,7 +7,10 @@
 #      BERTH_E2E_STRICT=1: a skip for a missing host feature is a failure);
 #   5. the same suite against Debian's runc, the reference: our tests check
 #      the OCI spec, not berth's quirks (berth-only checks print SKIP);
-#   6. a QEMU VM with a pure cgroup v2 kernel (hack/vm/): its selftest, then
+#   6. berth as the runtime of real engines, podman and containerd
+#      (hack/test-engines.sh), then the same script with runc.
+#      BERTH_ENGINES_BERTH=0 leaves out the berth run (default 1);
+#   7. a QEMU VM with a pure cgroup v2 kernel (hack/vm/): its selftest, then
 #      the e2e files of $vm_e2e_files inside it, against berth and runc;
 #      then lsm.rs in the VM booted with AppArmor.
 set -euo pipefail
@@ -43,6 +46,16 @@ BERTH_BIN=$berth hack/test-e2e.sh --locked --no-fail-fast
 step "e2e against runc ($(runc --version | head -n1))"
 BERTH_BIN=/usr/sbin/runc hack/test-e2e.sh --locked --no-fail-fast
 
+if [ "${BERTH_ENGINES_BERTH:-1}" = 1 ]; then
+	step "engines (podman, containerd) with berth"
+	BERTH_BIN=$berth hack/test-engines.sh
+else
+	step "engines with berth: left out (BERTH_ENGINES_BERTH=${BERTH_ENGINES_BERTH})"
+fi
+
+step "engines (podman, containerd) with runc"
+BERTH_BIN=/usr/sbin/runc hack/test-engines.sh
+
 # The e2e files that run again inside the cgroup v2 VM (one VM per file).
 # In the VM (software emulation) lifecycle's hundred create/start/delete
 # cycles take a minute; they run on the host above, so the VM skips them.
@@ -63,5 +76,6 @@ BERTH_BIN=/usr/sbin/runc hack/vm/e2e.sh --locked "${vm_e2e_files[@]}" "${vm_e2e_
 step "AppArmor VM: lsm against berth, then runc"
 BERTH_BIN=$berth hack/vm/e2e.sh --locked --apparmor lsm
 BERTH_BIN=/usr/sbin/runc hack/vm/e2e.sh --locked --apparmor lsm
+
 
 step "all tests passed"
