@@ -15,6 +15,7 @@
 mod error;
 mod load;
 pub mod plan;
+pub mod resources;
 pub mod state;
 mod validate;
 

@@ -55,6 +55,10 @@ pub enum Command {
     Kill(KillArgs),
     /// Delete a container and everything it holds.
     Delete(DeleteArgs),
+    /// Freeze every process of a container.
+    Pause(IdArg),
+    /// Thaw a paused container.
+    Resume(IdArg),
     /// List containers.
     #[command(alias = "ls")]
     List(ListArgs),
@@ -142,8 +146,8 @@ pub struct KillArgs {
     /// Signal name or number: `KILL`, `SIGKILL`, `9`.
     #[arg(default_value = "SIGTERM")]
     pub signal: String,
-    /// Accepted for runc compatibility; berth signals init, and with a pid
-    /// namespace the kernel ends every other process when init dies.
+    /// Signal every process in the container's cgroup (and succeed on a
+    /// stopped container, as runc does).
     #[arg(short, long)]
     pub all: bool,
 }

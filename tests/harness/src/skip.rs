@@ -98,6 +98,13 @@ pub fn skip(reason: &str) {
     emit(&line);
 }
 
+/// Reports that the host lacks something a CI machine of this kind may
+/// also lack (a controller, a hugepage size): a SKIP line with the reason,
+/// never fatal, strict or not. For what every machine has, use `require!`.
+pub fn host_lacks(reason: &str) {
+    emit(&format!("SKIP {} (host lacks: {reason})", test_name()));
+}
+
 /// Reports that a berth-only check was not run against this runtime.
 pub fn berth_only(reason: &str) {
     emit(&format!("SKIP (berth-only: {reason}) {}", test_name()));

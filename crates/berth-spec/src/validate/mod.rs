@@ -13,6 +13,7 @@ mod mount_options;
 mod mounts;
 mod namespaces;
 mod process;
+pub(crate) mod resources;
 mod seccomp;
 mod sysctl;
 mod version;
@@ -99,6 +100,11 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
         cgroups_path: linux
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned()),
+        resources: linux
+            .and_then(|l| l.resources().as_ref())
+            .map(|r| resources::convert(r, "linux.resources"))
+            .transpose()?
+            .unwrap_or_default(),
         seccomp: linux
             .and_then(|l| l.seccomp().as_ref())
             .map(seccomp::convert)

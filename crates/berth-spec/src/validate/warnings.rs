@@ -51,7 +51,6 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     }
     if let Some(l) = spec.linux() {
         let checks = [
-            ("linux.resources", l.resources().is_some()),
             (
                 "linux.netDevices",
                 l.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
@@ -153,7 +152,6 @@ mod tests {
             [
                 "hooks: not supported yet; ignored",
                 "process.apparmorProfile: not supported yet; ignored",
-                "linux.resources: not supported yet; ignored",
                 "linux.personality: not supported yet; ignored",
             ]
         );

@@ -13,6 +13,7 @@
 //! container's directory. Mounts live in init's mount namespace and vanish
 //! with it.
 
+mod cgroups;
 mod parent;
 mod preflight;
 mod spawn;
@@ -78,12 +79,16 @@ pub fn create(
         tracing::warn!("{warning}");
     }
     let plan = loaded.plan;
-    let prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
+    let mut prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
+    let cgroup = cgroups::place(&plan, &opts.id)?;
     let mut cleanup = Cleanup {
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
         host_mounts: plan.shares_host_mounts().then(|| plan.root.path.clone()),
+        cgroup: Some(cgroup.clone()),
     };
+    cgroups::build(&cgroup, &plan)?;
+    cgroups::point_mounts_at(&mut prepared.cgroups, &cgroup);
     let locked = cleanup.locked()?;
     let fifo = make_fifo(&locked.fifo_path())?;
     let (chan, init_chan) = sync::pair()?;
@@ -102,11 +107,16 @@ pub fn create(
         setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
         seccomp: prepared.seccomp.as_ref(),
     };
-    cleanup.procs.first = Some(spawn::spawn(&ctx)?);
+    let first = spawn::spawn(&ctx)?;
+    let first_pid = first.pid.as_raw();
+    cleanup.procs.first = Some(first);
+    cgroups::join(&cgroup, first_pid)?;
+    chan.send(&sync::Msg::CgroupJoined)?;
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.
     drop((init_chan, fifo, prepared));
     let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?);
+    record.cgroups = Some(cgroup.dirs().clone());
     cleanup.locked()?.save(&record)?;
     parent::serve(&chan, &plan, &mut cleanup.procs)
         .with_context(|| format!("container {}", opts.id))?;
@@ -150,6 +160,8 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
         host_mounts: plan.shares_host_mounts(),
+        version: crate::state::record::VERSION,
+        cgroups: None,
     }
 }
 
@@ -170,6 +182,8 @@ struct Cleanup {
     /// The rootfs, when the container shares berth's mount namespace and
     /// its mounts would outlive init.
     host_mounts: Option<PathBuf>,
+    /// The container's cgroups, removed in every hierarchy.
+    cgroup: Option<berth_cgroups::Manager>,
 }
 
 impl Cleanup {
@@ -189,6 +203,7 @@ impl Cleanup {
     fn disarm(mut self) -> anyhow::Result<Locked> {
         self.procs = Processes::default();
         self.host_mounts = None;
+        self.cgroup = None;
         self.locked
             .take()
             .context("container directory already released")
@@ -206,6 +221,11 @@ impl Drop for Cleanup {
             }
             // Our child: reaping it also guarantees it is gone.
             let _ = waitpid(child.pid, None);
+        }
+        if let Some(cgroup) = self.cgroup.take() {
+            if let Err(e) = cgroup.destroy() {
+                tracing::error!("cleanup after failed create: {e:#}");
+            }
         }
         if let Some(rootfs) = self.host_mounts.take() {
             if let Err(e) = berth_linux::mount::unmount_under(&rootfs) {

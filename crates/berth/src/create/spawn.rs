@@ -10,12 +10,15 @@ use crate::init::{self, InitContext};
 /// before a new user namespace owns the rest) or a time namespace needs
 /// its offsets written before anyone is inside. Otherwise init unshares
 /// them (see `init::namespaces`).
+///
+/// Never the cgroup namespace: its root is the cgroup its creator is in,
+/// so init unshares it after joining the container's cgroups.
 pub fn clone_flags(plan: &Plan) -> u64 {
     let joins = plan.namespaces.iter().any(|ns| ns.join.is_some());
     if joins || plan.creates(NsKind::Time) {
         return 0;
     }
-    plan.new_namespace_flags()
+    plan.new_namespace_flags() & !NsKind::Cgroup.clone_flag()
 }
 
 /// Clones init with `ctx.cloned_flags`; the child runs [`init::main`].

@@ -46,4 +46,18 @@ pub struct Record {
     /// must remove them.
     #[serde(default)]
     pub host_mounts: bool,
+    /// The record's format: 1 (no field; before cgroups), 2 (with
+    /// `cgroups`).
+    #[serde(default = "version_one")]
+    pub version: u32,
+    /// The container's cgroup directories; `None` in version 1 records.
+    #[serde(default)]
+    pub cgroups: Option<berth_cgroups::path::Dirs>,
+}
+
+/// The format `create` writes.
+pub const VERSION: u32 = 2;
+
+fn version_one() -> u32 {
+    1
 }

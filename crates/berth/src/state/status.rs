@@ -46,6 +46,8 @@ mod tests {
             oci_version: "1.2.0".into(),
             annotations: Default::default(),
             host_mounts: false,
+            version: super::super::record::VERSION,
+            cgroups: None,
         }
     }
 
