@@ -9,7 +9,7 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// `memory.max: write "10": invalid argument (linux.resources.memory.limit)`.
-    #[error("{}: write {value:?}: {} ({field})", name(file), io_msg(source))]
+    #[error("{}: write {value:?}: {} ({field})", name(file), io_msg(errno))]
     Write {
         /// The cgroup file.
         file: PathBuf,
@@ -17,8 +17,9 @@ pub enum Error {
         value: String,
         /// The config field (JSON path) the value came from.
         field: String,
-        /// What the kernel said.
-        source: io::Error,
+        /// What the kernel said (in the message, so not a `#[source]`
+        /// that would repeat it).
+        errno: io::Error,
     },
     /// A cgroup file or directory could not be read, made or removed.
     #[error("{op} {}", path.display())]

@@ -27,7 +27,7 @@ pub fn write(dir: &Path, w: &Write) -> Result<()> {
             file,
             value: w.value.clone(),
             field: w.field.clone(),
-            source,
+            errno: source,
         }),
     }
 }

@@ -164,8 +164,17 @@ impl Manager {
             field: "linux.resources.unified".into(),
             reason: "the host has no cgroup v2 hierarchy".into(),
         })?;
+        let mnt = self.layout.unified.as_ref().map(|(m, _)| m.as_path());
+        let have = mnt.map(available).transpose()?.unwrap_or_default();
         for (key, value) in &r.unified {
             let field = format!("linux.resources.unified.{key}");
+            let ctrl = key.split_once('.').map_or("", |(c, _)| c);
+            if ctrl != "cgroup" && !ctrl.is_empty() && !have.iter().any(|h| h == ctrl) {
+                return Err(Error::Unsupported {
+                    field,
+                    reason: format!("this host's cgroup v2 hierarchy has no {ctrl} controller"),
+                });
+            }
             if key.contains('/') || !key.contains('.') || !dir.join(key).is_file() {
                 return Err(Error::Invalid {
                     field,
@@ -206,7 +215,7 @@ impl Manager {
                     file: dir.clone(),
                     value: format!("BPF_PROG_TYPE_CGROUP_DEVICE ({} insns)", prog.len()),
                     field: "linux.resources.devices".into(),
-                    source,
+                    errno: source,
                 })
             }
         }

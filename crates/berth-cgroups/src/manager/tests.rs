@@ -138,9 +138,16 @@ fn unified_keys_are_checked() {
     let m = manager(tmp.path());
     create_dir_all(tmp.path().join("unified/c1")).unwrap();
     let mut r = Resources::default();
-    r.unified.insert("memory.bogus".into(), "1".into());
+    r.unified.insert("hugetlb.bogus".into(), "1".into());
     let e = m.apply(&r).unwrap_err().to_string();
-    assert!(e.starts_with("linux.resources.unified.memory.bogus: unknown"), "{e}");
+    assert!(e.starts_with("linux.resources.unified.hugetlb.bogus: unknown"), "{e}");
+    let mut r = Resources::default();
+    r.unified.insert("memory.max".into(), "1".into());
+    let e = m.apply(&r).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "linux.resources.unified.memory.max: this host's cgroup v2 hierarchy has no memory controller"
+    );
 }
 
 #[test]

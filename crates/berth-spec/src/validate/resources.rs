@@ -157,12 +157,6 @@ fn memory(m: &LinuxMemory, at: &str) -> Result<Memory> {
 }
 
 fn cpu(c: &LinuxCpu, at: &str) -> Result<Cpu> {
-    if let Some(q) = c.quota().filter(|&q| q < -1 || q == 0) {
-        return Err(Invalid::new(
-            format!("{at}.quota"),
-            format!("{q}: must be -1 or > 0"),
-        ));
-    }
     if let Some(i) = c.idle().filter(|&i| i != 0 && i != 1) {
         return Err(Invalid::new(
             format!("{at}.idle"),
@@ -177,7 +171,8 @@ fn cpu(c: &LinuxCpu, at: &str) -> Result<Cpu> {
     }
     Ok(Cpu {
         shares: c.shares(),
-        quota: c.quota(),
+        // runc: 0 leaves the quota alone, any negative value is unlimited.
+        quota: c.quota().filter(|&q| q != 0).map(|q| q.max(-1)),
         burst: c.burst(),
         period: c.period(),
         realtime_runtime: c.realtime_runtime(),
