@@ -18,6 +18,7 @@ pub mod layout;
 mod manager;
 pub mod path;
 pub mod resources;
+mod update;
 
 pub use error::{Error, Result};
 pub use layout::{Kind, Layout};

@@ -32,7 +32,7 @@ pub struct Resources {
 }
 
 /// One `devices` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct DeviceRule {
     /// `allow`.
     pub allow: bool,

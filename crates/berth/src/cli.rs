@@ -59,6 +59,8 @@ pub enum Command {
     Pause(IdArg),
     /// Thaw a paused container.
     Resume(IdArg),
+    /// Change a container's resources.
+    Update(crate::commands::update::UpdateArgs),
     /// List containers.
     #[command(alias = "ls")]
     List(ListArgs),

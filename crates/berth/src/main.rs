@@ -41,6 +41,7 @@ fn dispatch(cli: &Cli, command: &Command, store: &Store) -> anyhow::Result<i32> 
         Command::Delete(args) => commands::delete::run(store, args).map(|()| 0),
         Command::Pause(arg) => commands::pause::run(store, &arg.id, true).map(|()| 0),
         Command::Resume(arg) => commands::pause::run(store, &arg.id, false).map(|()| 0),
+        Command::Update(args) => commands::update::run(store, args).map(|()| 0),
         Command::List(args) => commands::list::run(store, args).map(|()| 0),
         Command::Spec(args) => {
             let rootless = cli.rootless.as_deref().is_some_and(|v| v != "false");

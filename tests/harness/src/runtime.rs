@@ -67,6 +67,8 @@ pub struct Opts {
     pub env: Vec<(String, String)>,
     /// Files handed to the runtime as fds 3, 4, ... (not close-on-exec).
     pub extra_fds: Vec<OwnedFd>,
+    /// A file to read stdin from (default: /dev/null).
+    pub stdin: Option<PathBuf>,
 }
 
 pub(crate) struct Known {
@@ -114,7 +116,11 @@ impl Inner {
             .arg("--root")
             .arg(self.root())
             .args(args);
-        cmd.stdin(Stdio::null())
+        let stdin = match &opts.stdin {
+            Some(path) => Stdio::from(File::open(path).expect("open stdin file")),
+            None => Stdio::null(),
+        };
+        cmd.stdin(stdin)
             .stdout(File::create(&io.0).expect("create stdout file"))
             .stderr(File::create(&io.1).expect("create stderr file"));
         for (k, v) in &opts.env {

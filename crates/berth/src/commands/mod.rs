@@ -9,6 +9,7 @@ pub mod run;
 pub mod spec;
 pub mod start;
 pub mod state;
+pub mod update;
 
 use crate::cli::CreateFlags;
 use crate::create::Options;

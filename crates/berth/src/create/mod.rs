@@ -162,6 +162,7 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
         host_mounts: plan.shares_host_mounts(),
         version: crate::state::record::VERSION,
         cgroups: None,
+        device_rules: plan.resources.devices.clone(),
     }
 }
 

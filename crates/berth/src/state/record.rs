@@ -53,6 +53,9 @@ pub struct Record {
     /// The container's cgroup directories; `None` in version 1 records.
     #[serde(default)]
     pub cgroups: Option<berth_cgroups::path::Dirs>,
+    /// `linux.resources.devices` at create (`update` cannot change them).
+    #[serde(default)]
+    pub device_rules: Vec<berth_spec::resources::DeviceRule>,
 }
 
 /// The format `create` writes.

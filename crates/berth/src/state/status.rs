@@ -48,6 +48,7 @@ mod tests {
             host_mounts: false,
             version: super::super::record::VERSION,
             cgroups: None,
+            device_rules: Vec::new(),
         }
     }
 
