@@ -18,6 +18,7 @@ pub mod layout;
 mod manager;
 pub mod path;
 pub mod resources;
+pub mod stats;
 mod update;
 
 pub use error::{Error, Result};

@@ -59,6 +59,10 @@ pub enum Command {
     Pause(IdArg),
     /// Thaw a paused container.
     Resume(IdArg),
+    /// Stream a container's events (stats, oom) as JSON lines.
+    Events(crate::commands::events::EventsArgs),
+    /// List the processes of a container.
+    Ps(crate::commands::ps::PsArgs),
     /// Change a container's resources.
     Update(crate::commands::update::UpdateArgs),
     /// List containers.

@@ -41,6 +41,8 @@ fn dispatch(cli: &Cli, command: &Command, store: &Store) -> anyhow::Result<i32> 
         Command::Delete(args) => commands::delete::run(store, args).map(|()| 0),
         Command::Pause(arg) => commands::pause::run(store, &arg.id, true).map(|()| 0),
         Command::Resume(arg) => commands::pause::run(store, &arg.id, false).map(|()| 0),
+        Command::Events(args) => commands::events::run(store, args).map(|()| 0),
+        Command::Ps(args) => commands::ps::run(store, args).map(|()| 0),
         Command::Update(args) => commands::update::run(store, args).map(|()| 0),
         Command::List(args) => commands::list::run(store, args).map(|()| 0),
         Command::Spec(args) => {

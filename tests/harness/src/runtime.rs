@@ -273,6 +273,11 @@ impl Running {
     pub fn wait(self) -> Output {
         Inner::finish(self.child, self.line, &self.io)
     }
+
+    /// What the runtime has written to its stdout so far.
+    pub fn stdout_so_far(&self) -> String {
+        String::from_utf8_lossy(&fs::read(&self.io.0).unwrap_or_default()).into_owned()
+    }
 }
 
 /// The runtime under test with a private state root.
@@ -456,6 +461,13 @@ impl Runtime {
         let (child, line) =
             self.inner
                 .spawn(&Self::lifecycle_args("run", id, bundle, extra), opts, &io);
+        Running { child, line, io }
+    }
+
+    /// Starts any runtime command in the background (e.g. `events`).
+    pub fn spawn_cmd(&self, args: &[&str]) -> Running {
+        let io = self.inner.io(args.first().copied().unwrap_or("cmd"));
+        let (child, line) = self.inner.spawn(&os(args), Opts::default(), &io);
         Running { child, line, io }
     }
 

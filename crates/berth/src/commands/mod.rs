@@ -2,9 +2,11 @@
 
 pub mod create;
 pub mod delete;
+pub mod events;
 pub mod kill;
 pub mod list;
 pub mod pause;
+pub mod ps;
 pub mod run;
 pub mod spec;
 pub mod start;
