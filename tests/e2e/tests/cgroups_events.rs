@@ -36,7 +36,8 @@ fn events_stats_reports_the_limits_and_usage() {
     let data = &ev[0]["data"];
     assert_eq!(data["memory"]["usage"]["limit"], 48 * MIB, "{out}");
     assert!(data["memory"]["usage"]["usage"].as_u64().unwrap() > 0, "{out}");
-    assert_eq!(data["pids"]["current"], 1, "{out}");
+    // Right after start, runc's init may still be exiting its threads.
+    assert!(data["pids"]["current"].as_u64().unwrap() >= 1, "{out}");
     assert_eq!(data["pids"]["limit"], 30, "{out}");
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);
@@ -66,8 +67,9 @@ fn a_memory_hog_in_a_32_mib_container_makes_an_oom_event() {
     std::fs::write(shared.path().join("go"), b"").unwrap();
     eventually("the hog to be killed", || shared.path().join("done").exists());
     eventually("an oom event", || ev.stdout_so_far().contains("\"oom\""));
+    // runc's events runs on after the container; berth's ends with it.
+    let out = ev.kill_and_wait();
     rt.kill(&id, Some("KILL")).ok();
-    let out = ev.wait();
     let ooms: Vec<Value> = events(&out.stdout)
         .into_iter()
         .filter(|e| e["type"] == "oom")

@@ -274,6 +274,14 @@ impl Running {
         Inner::finish(self.child, self.line, &self.io)
     }
 
+    /// Ends the runtime with SIGKILL (by its pid: our child, not yet
+    /// reaped) and returns what it wrote, for commands that do not end by
+    /// themselves (runc's `events` outlives its container).
+    pub fn kill_and_wait(mut self) -> Output {
+        let _ = self.child.kill();
+        Inner::finish(self.child, self.line, &self.io)
+    }
+
     /// What the runtime has written to its stdout so far.
     pub fn stdout_so_far(&self) -> String {
         String::from_utf8_lossy(&fs::read(&self.io.0).unwrap_or_default()).into_owned()
