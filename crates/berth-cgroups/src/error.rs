@@ -54,14 +54,20 @@ pub enum Error {
 
 /// The cgroup file's name with its controller prefix (`memory.max`).
 fn name(file: &std::path::Path) -> String {
-    file.file_name()
-        .map_or_else(|| file.display().to_string(), |n| n.to_string_lossy().into_owned())
+    file.file_name().map_or_else(
+        || file.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    )
 }
 
 /// The kernel's message in lowercase without "(os error N)".
 fn io_msg(e: &io::Error) -> impl fmt::Display {
     let text = e.to_string();
-    let text = text.split(" (os error").next().unwrap_or_default().to_string();
+    let text = text
+        .split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_string();
     let mut chars = text.chars();
     match chars.next() {
         Some(first) => first.to_lowercase().chain(chars).collect::<String>(),

@@ -20,7 +20,12 @@ enum Freezer<'a> {
 
 impl Manager {
     fn freezer(&self) -> Result<Freezer<'_>> {
-        if let Some((_, dir)) = self.dirs().v1.iter().find(|(c, _)| c.iter().any(|c| c == "freezer")) {
+        if let Some((_, dir)) = self
+            .dirs()
+            .v1
+            .iter()
+            .find(|(c, _)| c.iter().any(|c| c == "freezer"))
+        {
             return Ok(Freezer::V1(dir));
         }
         match &self.dirs().unified {

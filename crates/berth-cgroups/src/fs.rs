@@ -17,12 +17,10 @@ pub fn write(dir: &Path, w: &Write) -> Result<()> {
     tracing::debug!(file = %file.display(), value = %w.value, "cgroup write");
     match result {
         Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound && dir.is_dir() => {
-            Err(Error::Unsupported {
-                field: w.field.clone(),
-                reason: format!("the host's cgroup has no {} file", w.file),
-            })
-        }
+        Err(e) if e.kind() == io::ErrorKind::NotFound && dir.is_dir() => Err(Error::Unsupported {
+            field: w.field.clone(),
+            reason: format!("the host's cgroup has no {} file", w.file),
+        }),
         Err(source) => Err(Error::Write {
             file,
             value: w.value.clone(),

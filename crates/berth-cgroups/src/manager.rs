@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use berth_spec::resources::{DeviceRule, Resources};
 
 use crate::error::{io, Error, Result};
+use crate::fs;
 use crate::layout::{Kind, Layout};
 use crate::path::Dirs;
 use crate::resources::{self, Insn, Version, Write};
-use crate::fs;
 
 /// Loads and attaches a `BPF_PROG_TYPE_CGROUP_DEVICE` program to a v2
 /// cgroup directory (a system call: supplied by the caller, so this
@@ -160,10 +160,14 @@ impl Manager {
         if r.unified.is_empty() {
             return Ok(());
         }
-        let dir = self.dirs.unified.as_ref().ok_or_else(|| Error::Unsupported {
-            field: "linux.resources.unified".into(),
-            reason: "the host has no cgroup v2 hierarchy".into(),
-        })?;
+        let dir = self
+            .dirs
+            .unified
+            .as_ref()
+            .ok_or_else(|| Error::Unsupported {
+                field: "linux.resources.unified".into(),
+                reason: "the host has no cgroup v2 hierarchy".into(),
+            })?;
         let mnt = self.layout.unified.as_ref().map(|(m, _)| m.as_path());
         let have = mnt.map(available).transpose()?.unwrap_or_default();
         for (key, value) in &r.unified {
@@ -178,7 +182,9 @@ impl Manager {
             if key.contains('/') || !key.contains('.') || !dir.join(key).is_file() {
                 return Err(Error::Invalid {
                     field,
-                    msg: format!("unknown cgroup v2 file {key:?} (or its controller is not enabled)"),
+                    msg: format!(
+                        "unknown cgroup v2 file {key:?} (or its controller is not enabled)"
+                    ),
                 });
             }
             let w = Write {
@@ -206,10 +212,14 @@ impl Manager {
                 Ok(())
             }
             _ => {
-                let dir = self.dirs.unified.as_ref().ok_or_else(|| Error::Unsupported {
-                    field: "linux.resources.devices".into(),
-                    reason: "the host has neither a devices cgroup nor cgroup v2".into(),
-                })?;
+                let dir = self
+                    .dirs
+                    .unified
+                    .as_ref()
+                    .ok_or_else(|| Error::Unsupported {
+                        field: "linux.resources.devices".into(),
+                        reason: "the host has neither a devices cgroup nor cgroup v2".into(),
+                    })?;
                 let prog = resources::ebpf_program(rules);
                 filter.attach(dir, &prog).map_err(|source| Error::Write {
                     file: dir.clone(),
@@ -241,7 +251,9 @@ impl Manager {
             Kind::V2 => self.dirs.unified.as_deref(),
             _ => self.dirs.v1.first().map(|(_, d)| d.as_path()),
         };
-        let Some(dir) = dir else { return Ok(Vec::new()) };
+        let Some(dir) = dir else {
+            return Ok(Vec::new());
+        };
         let path = dir.join("cgroup.procs");
         match std::fs::read_to_string(&path) {
             Ok(text) => Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect()),
@@ -328,10 +340,7 @@ fn rsvd(dir: &Path, w: &Write) -> Result<()> {
     };
     let file = format!("{stem}.rsvd.max");
     if dir.join(&file).exists() {
-        let twin = Write {
-            file,
-            ..w.clone()
-        };
+        let twin = Write { file, ..w.clone() };
         fs::write(dir, &twin)?;
     }
     Ok(())

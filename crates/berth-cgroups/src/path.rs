@@ -86,7 +86,10 @@ pub fn resolve(
         } else {
             own.v1_path(&m.controllers).unwrap_or("/").to_string()
         };
-        v1.push((m.controllers.clone(), under(&m.mountpoint, &m.root, &base, &inner)));
+        v1.push((
+            m.controllers.clone(),
+            under(&m.mountpoint, &m.root, &base, &inner),
+        ));
     }
     let unified = layout.unified.as_ref().map(|(mnt, root)| {
         let base = match (&own.unified, absolute) {
@@ -100,7 +103,9 @@ pub fn resolve(
 
 /// `mountpoint` + (`base` seen from the mount's `root`) + `inner`.
 fn under(mountpoint: &Path, root: &str, base: &str, inner: &str) -> PathBuf {
-    let base = base.strip_prefix(root.trim_end_matches('/')).unwrap_or(base);
+    let base = base
+        .strip_prefix(root.trim_end_matches('/'))
+        .unwrap_or(base);
     let mut dir = mountpoint.to_path_buf();
     for part in base.split('/').chain(inner.split('/')) {
         if !part.is_empty() {
@@ -133,7 +138,10 @@ fn clean(p: &str) -> Result<String> {
             reason: format!("{p:?} is a systemd slice path; berth has no systemd cgroup driver"),
         });
     }
-    let parts: Vec<&str> = p.split('/').filter(|c| !c.is_empty() && *c != ".").collect();
+    let parts: Vec<&str> = p
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .collect();
     let joined = parts.join("/");
     Ok(if p.starts_with('/') {
         format!("/{joined}")

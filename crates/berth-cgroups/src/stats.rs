@@ -152,7 +152,10 @@ mod tests {
     #[test]
     fn v2_stats_and_oom_count_from_files() {
         let tmp = tempfile::tempdir().unwrap();
-        let info = format!("1 0 0:1 / {} rw - cgroup2 cgroup2 rw\n", tmp.path().display());
+        let info = format!(
+            "1 0 0:1 / {} rw - cgroup2 cgroup2 rw\n",
+            tmp.path().display()
+        );
         std::fs::write(tmp.path().join("cgroup.controllers"), "cpu memory pids").unwrap();
         let layout = Layout::parse(&info);
         let dirs = resolve(&layout, &OwnCgroups::parse("0::/\n"), Some("c"), "id").unwrap();

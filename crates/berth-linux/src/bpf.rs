@@ -70,8 +70,12 @@ pub fn attach_device_filter(dir: &Path, insns: &[[u8; 8]]) -> SysResult<()> {
     let prog = i32::try_from(prog).map_err(|_| SysError::new("bpf prog load", Errno::EBADF))?;
     // SAFETY: the kernel just returned this fd; nothing else owns it.
     let prog = unsafe { OwnedFd::from_raw_fd(prog) };
-    let cgroup = open(dir, OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC, Mode::empty())
-        .op_at("open", dir)?;
+    let cgroup = open(
+        dir,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .op_at("open", dir)?;
     let attach = ProgAttach {
         target_fd: u32::try_from(cgroup.as_raw_fd()).unwrap_or_default(),
         attach_bpf_fd: u32::try_from(prog.as_raw_fd()).unwrap_or_default(),

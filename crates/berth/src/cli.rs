@@ -64,7 +64,7 @@ pub enum Command {
     /// List the processes of a container.
     Ps(crate::commands::ps::PsArgs),
     /// Change a container's resources.
-    Update(crate::commands::update::UpdateArgs),
+    Update(Box<crate::commands::update::UpdateArgs>),
     /// List containers.
     #[command(alias = "ls")]
     List(ListArgs),

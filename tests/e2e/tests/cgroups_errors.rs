@@ -6,7 +6,9 @@
 use berth_test_harness::{berth_only, cgroup, json, require, unique_id, Bundle, Output, Runtime};
 
 fn with_resources(r: serde_json::Value) -> Bundle {
-    Bundle::busybox().set(&["linux"], "resources", r).args(["true"])
+    Bundle::busybox()
+        .set(&["linux"], "resources", r)
+        .args(["true"])
 }
 
 /// create fails and leaves nothing; returns its output.
@@ -27,7 +29,10 @@ fn names(out: &Output, field: &str) {
         .filter(|l| !l.trim().is_empty() && !l.contains("level=warning"))
         .collect();
     assert_eq!(errors.len(), 1, "want one error line:\n{out}");
-    assert!(errors[0].contains(field), "error does not name {field}:\n{out}");
+    assert!(
+        errors[0].contains(field),
+        "error does not name {field}:\n{out}"
+    );
 }
 
 /// Refused by both runtimes; berth names the field.
@@ -89,7 +94,10 @@ fn a_controller_the_host_lacks_is_an_error_not_a_silent_no_op() {
     }
     berth_only!("runc 1.1.5 silently ignores network.classID when net_cls is not mounted");
     let rt = Runtime::new();
-    let out = create_fails(&rt, &with_resources(json!({"network": {"classID": 1048577}})));
+    let out = create_fails(
+        &rt,
+        &with_resources(json!({"network": {"classID": 1048577}})),
+    );
     names(&out, "linux.resources.network.classID");
 }
 
@@ -119,7 +127,10 @@ fn unified_on_a_host_without_cgroup2_for_it_is_an_error() {
         return;
     }
     let rt = Runtime::new();
-    let out = create_fails(&rt, &with_resources(json!({"unified": {"memory.max": "1000000"}})));
+    let out = create_fails(
+        &rt,
+        &with_resources(json!({"unified": {"memory.max": "1000000"}})),
+    );
     berth_only!("runc's messages name the cgroup file, not the field");
     names(&out, "linux.resources.unified");
 }

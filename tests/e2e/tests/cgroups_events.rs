@@ -35,7 +35,10 @@ fn events_stats_reports_the_limits_and_usage() {
     assert_eq!(ev[0]["id"], id.as_str());
     let data = &ev[0]["data"];
     assert_eq!(data["memory"]["usage"]["limit"], 48 * MIB, "{out}");
-    assert!(data["memory"]["usage"]["usage"].as_u64().unwrap() > 0, "{out}");
+    assert!(
+        data["memory"]["usage"]["usage"].as_u64().unwrap() > 0,
+        "{out}"
+    );
     // Right after start, runc's init may still be exiting its threads.
     assert!(data["pids"]["current"].as_u64().unwrap() >= 1, "{out}");
     assert_eq!(data["pids"]["limit"], 30, "{out}");
@@ -54,7 +57,12 @@ fn a_memory_hog_in_a_32_mib_container_makes_an_oom_event() {
             "resources",
             json!({"memory": {"limit": 32 * MIB, "swap": 32 * MIB}}),
         )
-        .mount("/shared", "bind", shared.path().to_str().unwrap(), &["rbind", "rw"])
+        .mount(
+            "/shared",
+            "bind",
+            shared.path().to_str().unwrap(),
+            &["rbind", "rw"],
+        )
         .sh("while [ ! -e /shared/go ]; do sleep 0.05; done; \
              sh -c 'x=$(head -c 200000000 /dev/zero | tr \"\\0\" a)'; \
              echo hogged > /shared/done; sleep 1000");
@@ -63,9 +71,13 @@ fn a_memory_hog_in_a_32_mib_container_makes_an_oom_event() {
     rt.start(&id).ok();
     let ev = rt.spawn_cmd(&["events", "--interval", "100ms", &id]);
     // A stats line means events has read the OOM counter's baseline.
-    eventually("a first stats event", || ev.stdout_so_far().contains("\"stats\""));
+    eventually("a first stats event", || {
+        ev.stdout_so_far().contains("\"stats\"")
+    });
     std::fs::write(shared.path().join("go"), b"").unwrap();
-    eventually("the hog to be killed", || shared.path().join("done").exists());
+    eventually("the hog to be killed", || {
+        shared.path().join("done").exists()
+    });
     eventually("an oom event", || ev.stdout_so_far().contains("\"oom\""));
     // runc's events runs on after the container; berth's ends with it.
     let out = ev.kill_and_wait();
@@ -96,10 +108,16 @@ fn ps_lists_the_containers_processes() {
     eventually("both sleeps", || json_pids().len() >= 2);
     let table = rt.cmd(&["ps", &id]).ok().stdout;
     assert!(table.lines().next().unwrap().contains("PID"), "{table}");
-    assert!(table.contains("sleep 1001") && table.contains("sleep 1002"), "{table}");
+    assert!(
+        table.contains("sleep 1001") && table.contains("sleep 1002"),
+        "{table}"
+    );
     assert!(!table.contains("cargo"), "a host process listed:\n{table}");
     let custom = rt.cmd(&["ps", &id, "-o", "pid,args"]).ok().stdout;
-    assert!(custom.lines().next().unwrap().contains("COMMAND"), "{custom}");
+    assert!(
+        custom.lines().next().unwrap().contains("COMMAND"),
+        "{custom}"
+    );
     assert_eq!(custom.lines().count(), json_pids().len() + 1, "{custom}");
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);

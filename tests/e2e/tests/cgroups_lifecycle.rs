@@ -69,9 +69,13 @@ fn kill_all_reaches_a_process_in_a_new_session_and_succeeds_when_stopped() {
     rt.create(&id, &b, &[]).ok();
     rt.start(&id).ok();
     let path = cgroup::path_of(&id);
-    eventually("both sleeps in the cgroup", || cgroup_pids(&path).len() >= 2);
+    eventually("both sleeps in the cgroup", || {
+        cgroup_pids(&path).len() >= 2
+    });
     rt.cmd(&["kill", "--all", &id, "KILL"]).ok();
-    eventually("every process of the cgroup to die", || cgroup_pids(&path).is_empty());
+    eventually("every process of the cgroup to die", || {
+        cgroup_pids(&path).is_empty()
+    });
     rt.wait_status(&id, "stopped");
     // containerd's CRI plugin does this after every exit.
     rt.cmd(&["kill", "--all", &id, "KILL"]).ok();
@@ -91,8 +95,14 @@ fn delete_kills_what_is_left_in_the_cgroup() {
     rt.create(&id, &b, &[]).ok();
     rt.start(&id).ok();
     let path = cgroup::path_of(&id);
-    eventually("both sleeps in the cgroup", || cgroup_pids(&path).len() >= 2);
+    eventually("both sleeps in the cgroup", || {
+        cgroup_pids(&path).len() >= 2
+    });
     rt.delete(&id, true).ok();
-    assert!(cgroup_pids(&path).is_empty(), "delete -f left {:?}", cgroup_pids(&path));
+    assert!(
+        cgroup_pids(&path).is_empty(),
+        "delete -f left {:?}",
+        cgroup_pids(&path)
+    );
     rt.assert_no_residue(&id);
 }

@@ -36,7 +36,10 @@ fn memory_pids_and_cpu_limits_are_in_the_cgroup_files() {
     match cgroup::find(&id, &["memory.memsw.limit_in_bytes"]) {
         Some((_, memsw)) => assert_eq!(memsw, (128 * MIB).to_string()),
         // v2: swap alone, 128 MiB of memory+swap minus the 64 MiB limit.
-        None => assert_eq!(cgroup::read(&id, &["memory.swap.max"]), (64 * MIB).to_string()),
+        None => assert_eq!(
+            cgroup::read(&id, &["memory.swap.max"]),
+            (64 * MIB).to_string()
+        ),
     }
     assert_eq!(cgroup::read(&id, &["pids.max"]), "50");
     match cgroup::find(&id, &["cpu.shares"]) {
@@ -72,15 +75,23 @@ fn a_memory_hog_is_killed_at_its_limit() {
             "resources",
             json!({"memory": {"limit": 32 * MIB, "swap": 32 * MIB}}),
         )
-        .sh("sh -c 'x=$(head -c 200000000 /dev/zero | tr \"\\0\" a); echo survived'; \
-             echo hog-exit=$?");
+        .sh(
+            "sh -c 'x=$(head -c 200000000 /dev/zero | tr \"\\0\" a); echo survived'; \
+             echo hog-exit=$?",
+        );
     let id = unique_id();
     rt.create(&id, &b, &[]).ok();
     rt.start(&id).ok();
     let out = rt.wait_output(&id, "hog-exit=");
     rt.wait_status(&id, "stopped");
-    assert!(!out.contains("survived"), "the hog got 200 MB in a 32 MiB container:\n{out}");
-    assert!(out.contains("hog-exit=137"), "the hog was not SIGKILLed:\n{out}");
+    assert!(
+        !out.contains("survived"),
+        "the hog got 200 MB in a 32 MiB container:\n{out}"
+    );
+    assert!(
+        out.contains("hog-exit=137"),
+        "the hog was not SIGKILLed:\n{out}"
+    );
     rt.delete(&id, false).ok();
     rt.assert_no_residue(&id);
 }
@@ -97,7 +108,9 @@ fn hugetlb_limits_apply_wherever_the_controller_lives() {
         return;
     }
     if !cgroup::has_v1("hugetlb") && !cgroup::is_pure_v2() {
-        berth_only!("runc 1.1.5 ignores hugetlb when only the unified hierarchy of a hybrid host has it");
+        berth_only!(
+            "runc 1.1.5 ignores hugetlb when only the unified hierarchy of a hybrid host has it"
+        );
     }
     let rt = Runtime::new();
     let b = Bundle::busybox()

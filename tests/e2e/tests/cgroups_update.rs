@@ -42,8 +42,15 @@ fn update_flags_change_limits_live() {
     if let Some(shares) = shares {
         assert_eq!(shares, "1024");
     }
-    rt.cmd(&["update", "--cpu-quota", "20000", "--cpu-period", "100000", &id])
-        .ok();
+    rt.cmd(&[
+        "update",
+        "--cpu-quota",
+        "20000",
+        "--cpu-period",
+        "100000",
+        &id,
+    ])
+    .ok();
     let quota = cgroup::find(&id, &["cpu.cfs_quota_us"]).map(|(_, q)| q);
     let quota = quota.unwrap_or_else(|| cgroup::read(&id, &["cpu.max"]));
     assert!(quota == "20000" || quota == "20000 100000", "quota {quota}");

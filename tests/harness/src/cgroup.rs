@@ -17,10 +17,13 @@ pub fn path_of(id: &str) -> String {
 pub fn find(id: &str, files: &[&str]) -> Option<(PathBuf, String)> {
     let dirs = residue::existing_cgroup_dirs(&path_of(id));
     files.iter().find_map(|f| {
-        dirs.iter().map(|d| d.join(f)).find(|p| p.is_file()).map(|p| {
-            let text = fs::read_to_string(&p).unwrap_or_default();
-            (p, text.trim().to_string())
-        })
+        dirs.iter()
+            .map(|d| d.join(f))
+            .find(|p| p.is_file())
+            .map(|p| {
+                let text = fs::read_to_string(&p).unwrap_or_default();
+                (p, text.trim().to_string())
+            })
     })
 }
 

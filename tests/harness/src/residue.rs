@@ -126,7 +126,10 @@ pub fn cgroup_dirs(cgroups_path: &str) -> Vec<PathBuf> {
                 if m.fstype == "cgroup2" {
                     // runc (fs2 defaultDirPath) and berth nest under the
                     // parent of their own v2 cgroup (no internal processes).
-                    inner.rsplit_once('/').map_or("", |(head, _)| head).to_string()
+                    inner
+                        .rsplit_once('/')
+                        .map_or("", |(head, _)| head)
+                        .to_string()
                 } else {
                     inner.to_string()
                 }

@@ -65,8 +65,12 @@ fn hybrid_writes_land_in_their_hierarchies() {
         },
         ..Resources::default()
     };
-    m.create(&r, &resources::default_rules(), 0, &NoBpf).unwrap();
-    assert_eq!(read_to_string(mem.join("memory.limit_in_bytes")).unwrap(), "4096");
+    m.create(&r, &resources::default_rules(), 0, &NoBpf)
+        .unwrap();
+    assert_eq!(
+        read_to_string(mem.join("memory.limit_in_bytes")).unwrap(),
+        "4096"
+    );
     // The last write wins in a plain file: the last default rule.
     let allow = read_to_string(root.join("devices/c1/devices.allow")).unwrap();
     assert_eq!(allow, "c 136:* rwm");
@@ -102,7 +106,10 @@ fn missing_controller_is_refused_before_anything_is_made() {
         ..Resources::default()
     };
     let e = m.create(&r, &[], 0, &NoBpf).unwrap_err().to_string();
-    assert_eq!(e, "linux.resources.pids: the host has no pids cgroup controller");
+    assert_eq!(
+        e,
+        "linux.resources.pids: the host has no pids cgroup controller"
+    );
     assert!(!tmp.path().join("memory/me/c1").exists());
 }
 
@@ -118,10 +125,17 @@ fn hugetlb_goes_through_v2_and_enables_it() {
         }],
         ..Resources::default()
     };
-    assert_eq!(m.locate("hugetlb").unwrap(), (root.join("unified/c1").as_path(), Version::V2));
+    assert_eq!(
+        m.locate("hugetlb").unwrap(),
+        (root.join("unified/c1").as_path(), Version::V2)
+    );
     assert_eq!(m.v2_controllers(&r).unwrap(), ["hugetlb"]);
-    enable_controllers(&root.join("unified"), &root.join("unified/c1"), &["hugetlb".into()])
-        .unwrap();
+    enable_controllers(
+        &root.join("unified"),
+        &root.join("unified/c1"),
+        &["hugetlb".into()],
+    )
+    .unwrap();
     let sub = read_to_string(root.join("unified/cgroup.subtree_control")).unwrap();
     assert_eq!(sub, "+hugetlb");
     create_dir_all(root.join("unified/c1")).unwrap();
@@ -140,7 +154,10 @@ fn unified_keys_are_checked() {
     let mut r = Resources::default();
     r.unified.insert("hugetlb.bogus".into(), "1".into());
     let e = m.apply(&r).unwrap_err().to_string();
-    assert!(e.starts_with("linux.resources.unified.hugetlb.bogus: unknown"), "{e}");
+    assert!(
+        e.starts_with("linux.resources.unified.hugetlb.bogus: unknown"),
+        "{e}"
+    );
     let mut r = Resources::default();
     r.unified.insert("memory.max".into(), "1".into());
     let e = m.apply(&r).unwrap_err().to_string();
@@ -153,13 +170,22 @@ fn unified_keys_are_checked() {
 #[test]
 fn devices_on_pure_v2_use_the_filter() {
     let tmp = tempfile::tempdir().unwrap();
-    let info = format!("4 0 0:4 / {} rw - cgroup2 cgroup2 rw\n", tmp.path().display());
+    let info = format!(
+        "4 0 0:4 / {} rw - cgroup2 cgroup2 rw\n",
+        tmp.path().display()
+    );
     write(tmp.path().join("cgroup.controllers"), "").unwrap();
     let layout = Layout::parse(&info);
     let dirs = resolve(&layout, &OwnCgroups::parse("0::/\n"), Some("c"), "id").unwrap();
     let m = Manager::new(layout, dirs);
-    let e = m.create(&Resources::default(), &[], 0, &NoBpf).unwrap_err().to_string();
-    assert!(e.starts_with("c: write \"BPF_PROG_TYPE_CGROUP_DEVICE"), "{e}");
+    let e = m
+        .create(&Resources::default(), &[], 0, &NoBpf)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.starts_with("c: write \"BPF_PROG_TYPE_CGROUP_DEVICE"),
+        "{e}"
+    );
     m.destroy().unwrap();
     assert!(!tmp.path().join("c").exists());
 }

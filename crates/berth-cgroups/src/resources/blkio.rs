@@ -24,7 +24,11 @@ fn v1(b: &BlockIo) -> Vec<Write> {
     for (i, (maj, min, w, lw)) in b.weight_device.iter().enumerate() {
         let field = format!("blockIO.weightDevice[{i}]");
         if let Some(w) = w {
-            out.push(Write::new("blkio.weight_device", format!("{maj}:{min} {w}"), &field));
+            out.push(Write::new(
+                "blkio.weight_device",
+                format!("{maj}:{min} {w}"),
+                &field,
+            ));
         }
         if let Some(lw) = lw {
             let value = format!("{maj}:{min} {lw}");
@@ -35,7 +39,11 @@ fn v1(b: &BlockIo) -> Vec<Write> {
         ("read_bps_device", "throttleReadBpsDevice", &b.read_bps),
         ("write_bps_device", "throttleWriteBpsDevice", &b.write_bps),
         ("read_iops_device", "throttleReadIOPSDevice", &b.read_iops),
-        ("write_iops_device", "throttleWriteIOPSDevice", &b.write_iops),
+        (
+            "write_iops_device",
+            "throttleWriteIOPSDevice",
+            &b.write_iops,
+        ),
     ];
     for (file, name, list) in lists {
         for (i, t) in list.iter().enumerate() {
@@ -61,7 +69,11 @@ fn v2(b: &BlockIo) -> Vec<Write> {
     for (i, (maj, min, w, _)) in b.weight_device.iter().enumerate() {
         if let Some(w) = w {
             let value = format!("{maj}:{min} {}", blkio_to_io_weight(*w));
-            out.push(Write::new("io.weight", value, &format!("blockIO.weightDevice[{i}]")));
+            out.push(Write::new(
+                "io.weight",
+                value,
+                &format!("blockIO.weightDevice[{i}]"),
+            ));
         }
     }
     let lists: [(&str, &str, &Vec<Throttle>); 4] = [
@@ -98,7 +110,10 @@ mod tests {
         assert_eq!(v1[0].file, "blkio.weight");
         assert_eq!(v1[1].file, "blkio.throttle.read_bps_device");
         assert_eq!(v1[1].value, "7:0 1000");
-        assert_eq!(v1[1].field, "linux.resources.blockIO.throttleReadBpsDevice[0]");
+        assert_eq!(
+            v1[1].field,
+            "linux.resources.blockIO.throttleReadBpsDevice[0]"
+        );
         let v2 = v2(&b);
         assert_eq!(v2[0].value, "default 4950");
         assert_eq!(v2[1].value, "7:0 rbps=1000");

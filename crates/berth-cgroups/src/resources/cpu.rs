@@ -97,7 +97,9 @@ mod tests {
     use super::*;
 
     fn pairs(w: &[Write]) -> Vec<(String, String)> {
-        w.iter().map(|w| (w.file.clone(), w.value.clone())).collect()
+        w.iter()
+            .map(|w| (w.file.clone(), w.value.clone()))
+            .collect()
     }
 
     #[test]

@@ -19,7 +19,16 @@ pub fn default_rules() -> Vec<DeviceRule> {
         access: access.to_string(),
     };
     let mut rules = vec![rule('c', None, None, "m"), rule('b', None, None, "m")];
-    for (major, minor) in [(1, 3), (1, 8), (1, 7), (5, 0), (1, 5), (1, 9), (5, 1), (5, 2)] {
+    for (major, minor) in [
+        (1, 3),
+        (1, 8),
+        (1, 7),
+        (5, 0),
+        (1, 5),
+        (1, 9),
+        (5, 1),
+        (5, 2),
+    ] {
         rules.push(rule('c', Some(major), Some(minor), "rwm"));
     }
     rules.push(rule('c', Some(136), None, "rwm"));
@@ -32,7 +41,11 @@ pub fn default_rules() -> Vec<DeviceRule> {
 pub fn v1_writes(rules: &[DeviceRule], configured: usize) -> Vec<Write> {
     let mut out = vec![Write::new("devices.deny", "a", "devices")];
     for (i, r) in rules.iter().enumerate() {
-        let file = if r.allow { "devices.allow" } else { "devices.deny" };
+        let file = if r.allow {
+            "devices.allow"
+        } else {
+            "devices.deny"
+        };
         let field = if i < configured {
             format!("devices[{i}]")
         } else {
@@ -128,7 +141,13 @@ fn rule_block(r: &DeviceRule) -> Vec<Insn> {
     }
     for (reg, n) in [(4, r.major), (5, r.minor)] {
         if let Some(n) = n {
-            checks.push(vec![insn(JNE32_IMM, reg, 0, 0, i32::from_ne_bytes(n.to_ne_bytes()))]);
+            checks.push(vec![insn(
+                JNE32_IMM,
+                reg,
+                0,
+                0,
+                i32::from_ne_bytes(n.to_ne_bytes()),
+            )]);
         }
     }
     let mut block: Vec<Insn> = checks.into_iter().flatten().collect();

@@ -26,13 +26,21 @@ fn v1(m: &Memory) -> Vec<Write> {
         out.push(Write::new("memory.memsw.limit_in_bytes", s, "memory.swap"));
     }
     if let Some(r) = m.reservation {
-        out.push(Write::new("memory.soft_limit_in_bytes", r, "memory.reservation"));
+        out.push(Write::new(
+            "memory.soft_limit_in_bytes",
+            r,
+            "memory.reservation",
+        ));
     }
     if let Some(s) = m.swappiness {
         out.push(Write::new("memory.swappiness", s, "memory.swappiness"));
     }
     if m.disable_oom_killer {
-        out.push(Write::new("memory.oom_control", 1, "memory.disableOOMKiller"));
+        out.push(Write::new(
+            "memory.oom_control",
+            1,
+            "memory.disableOOMKiller",
+        ));
     }
     out
 }
@@ -51,7 +59,10 @@ fn v2(m: &Memory) -> Result<Vec<Write>> {
         reason: reason.to_string(),
     };
     if m.swappiness.is_some() {
-        return Err(refuse("swappiness", "cgroup v2 has no per-cgroup swappiness"));
+        return Err(refuse(
+            "swappiness",
+            "cgroup v2 has no per-cgroup swappiness",
+        ));
     }
     if m.disable_oom_killer {
         return Err(refuse(
@@ -61,7 +72,11 @@ fn v2(m: &Memory) -> Result<Vec<Write>> {
     }
     let mut out = Vec::new();
     if let Some(s) = m.swap {
-        out.push(Write::new("memory.swap.max", swap_v2(s, m.limit)?, "memory.swap"));
+        out.push(Write::new(
+            "memory.swap.max",
+            swap_v2(s, m.limit)?,
+            "memory.swap",
+        ));
     }
     if let Some(l) = m.limit {
         out.push(Write::new("memory.max", max(l), "memory.limit"));
@@ -96,7 +111,9 @@ mod tests {
     use super::*;
 
     fn pairs(w: &[Write]) -> Vec<(&str, &str)> {
-        w.iter().map(|w| (w.file.as_str(), w.value.as_str())).collect()
+        w.iter()
+            .map(|w| (w.file.as_str(), w.value.as_str()))
+            .collect()
     }
 
     #[test]
@@ -132,7 +149,11 @@ mod tests {
         };
         assert_eq!(
             pairs(&writes(&m, Version::V2).unwrap()),
-            [("memory.swap.max", "200"), ("memory.max", "100"), ("memory.low", "max")]
+            [
+                ("memory.swap.max", "200"),
+                ("memory.max", "100"),
+                ("memory.low", "max")
+            ]
         );
         let bad = Memory {
             limit: Some(100),
@@ -140,7 +161,10 @@ mod tests {
             ..Memory::default()
         };
         let e = writes(&bad, Version::V2).unwrap_err().to_string();
-        assert!(e.starts_with("linux.resources.memory.swap: 50 is below"), "{e}");
+        assert!(
+            e.starts_with("linux.resources.memory.swap: 50 is below"),
+            "{e}"
+        );
     }
 
     #[test]

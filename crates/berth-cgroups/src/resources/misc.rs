@@ -87,9 +87,15 @@ mod tests {
             page_size: "2MB".into(),
             limit: 4194304,
         }];
-        assert_eq!(hugetlb(&l, Version::V1)[0].file, "hugetlb.2MB.limit_in_bytes");
+        assert_eq!(
+            hugetlb(&l, Version::V1)[0].file,
+            "hugetlb.2MB.limit_in_bytes"
+        );
         let w = &hugetlb(&l, Version::V2)[0];
-        assert_eq!((w.file.as_str(), w.value.as_str()), ("hugetlb.2MB.max", "4194304"));
+        assert_eq!(
+            (w.file.as_str(), w.value.as_str()),
+            ("hugetlb.2MB.max", "4194304")
+        );
         assert_eq!(w.field, "linux.resources.hugepageLimits[0]");
     }
 

@@ -100,7 +100,10 @@ fn device(d: &LinuxDeviceCgroup, at: &str) -> Result<DeviceRule> {
         match v {
             None | Some(-1) => Ok(None),
             Some(n) => u32::try_from(n).map(Some).map_err(|_| {
-                Invalid::new(format!("{at}.{name}"), format!("{n} is not a device number"))
+                Invalid::new(
+                    format!("{at}.{name}"),
+                    format!("{n} is not a device number"),
+                )
             }),
         }
     };

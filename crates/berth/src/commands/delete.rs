@@ -25,7 +25,9 @@ pub fn run(store: &Store, args: &DeleteArgs) -> anyhow::Result<()> {
         _ if args.force => {
             // A frozen init cannot die: thaw first.
             if let Some(cgroup) = crate::container::cgroup_of(&record)? {
-                cgroup.freeze(false).with_context(|| format!("container {}", args.id))?;
+                cgroup
+                    .freeze(false)
+                    .with_context(|| format!("container {}", args.id))?;
             }
             kill_and_wait(&record)?
         }

@@ -48,7 +48,11 @@ pub fn run(store: &Store, args: &PsArgs) -> anyhow::Result<()> {
         .output()
         .context("run ps(1)")?;
     if !out.status.success() {
-        bail!("ps {}: {}", ps_args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "ps {}: {}",
+            ps_args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     print!("{}", filter(&String::from_utf8_lossy(&out.stdout), &pids)?);
     Ok(())
@@ -64,7 +68,10 @@ fn filter(ps: &str, pids: &[i32]) -> anyhow::Result<String> {
         .context("ps output has no PID column")?;
     let mut out = format!("{header}\n");
     for line in lines {
-        let pid = line.split_whitespace().nth(col).and_then(|p| p.parse().ok());
+        let pid = line
+            .split_whitespace()
+            .nth(col)
+            .and_then(|p| p.parse().ok());
         if pid.is_some_and(|p| pids.contains(&p)) {
             out.push_str(line);
             out.push('\n');

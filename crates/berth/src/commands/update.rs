@@ -107,14 +107,16 @@ fn read_resources(path: &std::path::Path) -> anyhow::Result<Resources> {
             .read_to_string(&mut text)
             .context("read resources from stdin")?;
     } else {
-        text = std::fs::read_to_string(path)
-            .with_context(|| format!("read {}", path.display()))?;
+        text = std::fs::read_to_string(path).with_context(|| format!("read {}", path.display()))?;
     }
     Ok(berth_spec::resources::from_json(&text)?)
 }
 
 fn apply_flags(a: &UpdateArgs, r: &mut Resources) -> anyhow::Result<()> {
-    for (flag, v) in [("--kernel-memory", &a.kernel_memory), ("--kernel-memory-tcp", &a.kernel_memory_tcp)] {
+    for (flag, v) in [
+        ("--kernel-memory", &a.kernel_memory),
+        ("--kernel-memory-tcp", &a.kernel_memory_tcp),
+    ] {
         if v.as_deref().is_some_and(|v| bytes(flag, v).ok() != Some(0)) {
             bail!("{flag}: kernel memory limits are not supported");
         }
@@ -127,7 +129,11 @@ fn apply_flags(a: &UpdateArgs, r: &mut Resources) -> anyhow::Result<()> {
     };
     set("--memory", &a.memory, &mut r.memory.limit)?;
     set("--memory-swap", &a.memory_swap, &mut r.memory.swap)?;
-    set("--memory-reservation", &a.memory_reservation, &mut r.memory.reservation)?;
+    set(
+        "--memory-reservation",
+        &a.memory_reservation,
+        &mut r.memory.reservation,
+    )?;
     let c = &mut r.cpu;
     c.shares = a.cpu_share.or(c.shares);
     c.quota = a.cpu_quota.map(|q| q.max(-1)).or(c.quota);

@@ -9,7 +9,10 @@ const TABLE: [(&str, &[Status]); 6] = [
     ("start", &[Status::Created]),
     ("pause", &[Status::Created, Status::Running]),
     ("resume", &[Status::Paused]),
-    ("update", &[Status::Created, Status::Running, Status::Paused]),
+    (
+        "update",
+        &[Status::Created, Status::Running, Status::Paused],
+    ),
     ("kill", &[Status::Created, Status::Running, Status::Paused]),
     ("delete", &[Status::Stopped]),
 ];

@@ -68,8 +68,9 @@ pub fn point_mounts_at(layout: &mut CgroupLayout, m: &Manager) {
     };
     for h in hierarchies.iter_mut() {
         let own = m.dirs().v1.iter().find(|(_, dir)| {
-            dir.ancestors()
-                .any(|a| a.file_name().is_some_and(|n| n == h.name.as_str()) && h.source.starts_with(a))
+            dir.ancestors().any(|a| {
+                a.file_name().is_some_and(|n| n == h.name.as_str()) && h.source.starts_with(a)
+            })
         });
         if let Some((_, dir)) = own {
             h.source = dir.clone();

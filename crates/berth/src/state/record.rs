@@ -64,3 +64,16 @@ pub const VERSION: u32 = 2;
 fn version_one() -> u32 {
     1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_one_record_still_loads() {
+        let v1 = r#"{"id":"c","pid":1,"start_time":2,"phase":"created","bundle":"/b",
+            "rootfs":"/b/r","created":"t","owner":"root","oci_version":"1.2.0"}"#;
+        let r: Record = serde_json::from_str(v1).expect("v1 record");
+        assert_eq!((r.version, r.cgroups, r.device_rules.len()), (1, None, 0));
+    }
+}

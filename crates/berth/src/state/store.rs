@@ -283,6 +283,9 @@ mod tests {
             oci_version: "1.2.0".into(),
             annotations: Default::default(),
             host_mounts: false,
+            version: crate::state::record::VERSION,
+            cgroups: None,
+            device_rules: Vec::new(),
         }
     }
 

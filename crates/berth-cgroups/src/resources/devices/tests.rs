@@ -101,11 +101,17 @@ fn v1_writes_start_with_deny_all() {
     let mut rules = vec![deny_all()];
     rules.extend(default_rules());
     let w = v1_writes(&rules, 1);
-    assert_eq!((w[0].file.as_str(), w[0].value.as_str()), ("devices.deny", "a"));
+    assert_eq!(
+        (w[0].file.as_str(), w[0].value.as_str()),
+        ("devices.deny", "a")
+    );
     assert_eq!(w[1].value, "a *:* rwm");
     assert_eq!(w[1].field, "linux.resources.devices[0]");
     assert_eq!(w[2].value, "c *:* m");
     assert_eq!(w[4].value, "c 1:3 rwm");
-    assert_eq!(w[4].field, "linux.resources.devices (runc's default allow-list)");
+    assert_eq!(
+        w[4].field,
+        "linux.resources.devices (runc's default allow-list)"
+    );
     assert_eq!(w.last().map(|w| w.value.as_str()), Some("c 136:* rwm"));
 }
