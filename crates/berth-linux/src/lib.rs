@@ -17,6 +17,7 @@ pub mod idmap;
 pub mod mount;
 pub mod namespace;
 pub mod net;
+pub mod netdev;
 pub mod pidfd;
 pub mod proc;
 pub mod rlimit;

@@ -52,6 +52,8 @@ pub struct Plan {
     pub setup_dev: bool,
     /// `linux.sysctl`, written under `/proc/sys` inside the container.
     pub sysctl: BTreeMap<String, String>,
+    /// `linux.netDevices`, sorted by host name.
+    pub net_devices: Vec<NetDevice>,
     /// `linux.cgroupsPath`, unchanged; `None` when absent.
     pub cgroups_path: Option<String>,
     /// `linux.resources`; all empty when absent.
@@ -60,6 +62,15 @@ pub struct Plan {
     pub seccomp: Option<Seccomp>,
     /// `annotations`.
     pub annotations: BTreeMap<String, String>,
+}
+
+/// One `linux.netDevices` entry: a host interface the container gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetDevice {
+    /// Its name on the host (the entry's key).
+    pub host: String,
+    /// Its name inside (`name`, or the host name); may be a `%d` template.
+    pub name: String,
 }
 
 /// `root`.

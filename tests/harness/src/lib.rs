@@ -30,7 +30,39 @@ pub use runtime::{Opts, Runtime};
 pub use serde_json::json;
 pub use tempfile::TempDir;
 
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// Writes an executable file (mode 0755) that a container or hook will
+/// exec. Never write one from the test process itself: tests run in
+/// threads, and a child another thread forks at that moment inherits the
+/// open write fd until it execs, so the container's execve of the file
+/// fails with ETXTBSY ("Text file busy", golang/go#22315). Here only a
+/// short-lived `cp` child ever holds the file open for writing.
+pub fn write_executable(path: &Path, bytes: &[u8]) {
+    let mut child = Command::new("cp")
+        .arg("/dev/stdin")
+        .arg(path)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("spawn cp");
+    child
+        .stdin
+        .take()
+        .expect("cp's stdin")
+        .write_all(bytes)
+        .expect("write to cp");
+    let status = child.wait().expect("wait for cp");
+    assert!(
+        status.success(),
+        "cp /dev/stdin {}: {status}",
+        path.display()
+    );
+    std::fs::set_permissions(path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod 0755");
+}
 
 /// Whether the runtime under test is berth (for berth-only checks).
 pub fn is_berth() -> bool {

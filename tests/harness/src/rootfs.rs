@@ -161,8 +161,7 @@ pub fn build(dir: &Path) {
         fs::set_permissions(dir.join(d), fs::Permissions::from_mode(mode)).expect("chmod");
     }
     let bin = dir.join("bin/busybox");
-    fs::write(&bin, &bb.bytes).expect("write busybox");
-    fs::set_permissions(&bin, fs::Permissions::from_mode(0o755)).expect("chmod busybox");
+    crate::write_executable(&bin, &bb.bytes);
     for applet in &bb.applets {
         symlink("busybox", dir.join("bin").join(applet)).expect("symlink applet");
     }

@@ -12,6 +12,7 @@ mod devices;
 mod mount_options;
 mod mounts;
 mod namespaces;
+mod net_devices;
 mod process;
 pub(crate) mod resources;
 mod seccomp;
@@ -75,6 +76,9 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
         domainname.as_deref(),
     )?;
 
+    let net_devices =
+        net_devices::convert(linux.and_then(|l| l.net_devices().as_ref()), &namespaces)?;
+
     let mounts = mounts::convert(list(spec.mounts()), bundle)?;
     let setup_dev = !mounts.iter().any(mounts::binds_dev);
     let devices = devices::convert(of(linux, Linux::devices))?;
@@ -97,6 +101,7 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
         devices,
         setup_dev,
         sysctl,
+        net_devices,
         cgroups_path: linux
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned()),

@@ -52,10 +52,6 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     if let Some(l) = spec.linux() {
         let checks = [
             (
-                "linux.netDevices",
-                l.net_devices().as_ref().is_some_and(|d| !d.is_empty()),
-            ),
-            (
                 "linux.mountLabel",
                 l.mount_label().as_ref().is_some_and(|s| !s.is_empty()),
             ),

@@ -2,8 +2,12 @@
 
 use anyhow::{anyhow, bail, Context};
 use berth_linux::clone::Child;
-use berth_linux::{idmap, pidfd};
+use std::os::fd::AsFd;
+
+use berth_linux::{idmap, netdev, pidfd};
 use berth_spec::plan::Plan;
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{geteuid, Pid};
 
@@ -39,6 +43,10 @@ pub fn serve(chan: &Channel, plan: &Plan, procs: &mut Processes) -> anyhow::Resu
                     .context("linux.uidMappings/gidMappings")?;
                 chan.send(&Msg::IdMapsDone)?;
             }
+            Some(Msg::NetDevicesPlease) => {
+                net_devices(requester, plan)?;
+                chan.send(&Msg::NetDevicesDone)?;
+            }
             Some(Msg::InitPid { pid }) => {
                 let pid = Pid::from_raw(pid);
                 // init is our child too (CLONE_PARENT), so its pid cannot be
@@ -57,6 +65,23 @@ pub fn serve(chan: &Channel, plan: &Plan, procs: &mut Processes) -> anyhow::Resu
             None => bail!("init exited before it was ready ({})", exit_of(requester)),
         }
     }
+}
+
+/// Moves `linux.netDevices` into the network namespace of `pid` (our
+/// child, so the pid cannot be reused before we reap it).
+fn net_devices(pid: Pid, plan: &Plan) -> anyhow::Result<()> {
+    let path = format!("/proc/{pid}/ns/net");
+    let netns = open(
+        path.as_str(),
+        OFlag::O_RDONLY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .with_context(|| format!("open {path}"))?;
+    for dev in &plan.net_devices {
+        netdev::move_into(&dev.host, &dev.name, netns.as_fd())
+            .with_context(|| format!("linux.netDevices.{}", dev.host))?;
+    }
+    Ok(())
 }
 
 /// How a child ended, for the message when it vanished without a word.

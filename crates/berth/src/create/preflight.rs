@@ -2,6 +2,7 @@
 //! anything exists, with an error naming the config field.
 
 use std::os::fd::OwnedFd;
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::Path;
 
@@ -35,6 +36,9 @@ pub fn check(
         if let Some(path) = &ns.join {
             let fd = namespace::open_checked(path, ns.kind)
                 .with_context(|| format!("linux.namespaces[{i}].path"))?;
+            if ns.kind == NsKind::Network && !plan.net_devices.is_empty() {
+                refuse_host_netns(&fd)?;
+            }
             joins.push((ns.kind, fd));
         }
     }
@@ -60,6 +64,17 @@ pub fn check(
         cgroups,
         seccomp,
     })
+}
+
+/// Moving `linux.netDevices` into the host's own network namespace would
+/// only rename host interfaces: refused (runc's validator does the same).
+fn refuse_host_netns(joined: &OwnedFd) -> anyhow::Result<()> {
+    let ours = std::fs::metadata("/proc/self/ns/net").context("stat /proc/self/ns/net")?;
+    let theirs = nix::sys::stat::fstat(joined).context("fstat the joined network namespace")?;
+    if (theirs.st_dev, theirs.st_ino) == (ours.dev(), ours.ino()) {
+        bail!("linux.netDevices: the container joins the host's network namespace; refusing to rename the host's interfaces");
+    }
+    Ok(())
 }
 
 /// A capability outside berth's own bounding set can never be had (the

@@ -84,6 +84,9 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     }
     berth_linux::attrs::set_non_dumpable()?;
     namespaces::enter(ctx)?;
+    // Asked before any fork: the parent finds the network namespace
+    // through the pid it knows, ours.
+    namespaces::request_net_devices(ctx)?;
     if !namespaces::needs_fork(ctx) {
         return finish(ctx).map(|never| match never {});
     }

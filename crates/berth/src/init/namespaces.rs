@@ -105,3 +105,15 @@ pub fn configure(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     }
     Ok(())
 }
+
+/// Has the parent move `linux.netDevices` into our network namespace.
+pub(super) fn request_net_devices(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    if ctx.plan.net_devices.is_empty() {
+        return Ok(());
+    }
+    ctx.chan.send(&Msg::NetDevicesPlease)?;
+    match ctx.chan.recv()? {
+        Some(Msg::NetDevicesDone) => Ok(()),
+        other => anyhow::bail!("expected NetDevicesDone from the parent, got {other:?}"),
+    }
+}

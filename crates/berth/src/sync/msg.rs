@@ -12,6 +12,9 @@
 //!  write uid_map, gid_map
 //!  IdMapsDone ─────────────────────────────────▶
 //!                                                 unshare(the other new namespaces)
+//!                        ◀──────────────────────  NetDevicesPlease  (linux.netDevices only)
+//!  move each device in, re-add its addresses, up
+//!  NetDevicesDone ─────────────────────────────▶
 //!                                                 pid/time namespace pending: clone again;
 //!                        ◀──────────────────────  InitPid { pid }   the first child exits
 //!                                                 lo up, hostname, mounts, devices,
@@ -39,6 +42,11 @@ pub enum Msg {
     IdMapsPlease,
     /// parent → init: the maps are written.
     IdMapsDone,
+    /// init → parent: I am in my final network namespace; move
+    /// `linux.netDevices` into it (sent only when there are some).
+    NetDevicesPlease,
+    /// parent → init: the devices are in.
+    NetDevicesDone,
     /// init → parent: the real init is this pid (the sender, an
     /// intermediate process, exits next).
     InitPid {
