@@ -32,6 +32,11 @@ impl Manager {
         Manager { layout, dirs }
     }
 
+    /// The host's layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
     /// The container's directories.
     pub fn dirs(&self) -> &Dirs {
         &self.dirs

@@ -1,15 +1,18 @@
 //! The container's cgroups at create: placed, made and filled before init
 //! is cloned; init joins them before it runs a single step of its own.
 
+use std::os::fd::OwnedFd;
 use std::path::Path;
 
 use anyhow::Context;
 use berth_cgroups::path::{self, OwnCgroups};
 use berth_cgroups::resources::{default_rules, Insn};
-use berth_cgroups::{DeviceFilter, Layout, Manager};
+use berth_cgroups::{DeviceFilter, Kind, Layout, Manager};
 use berth_linux::mount::CgroupLayout;
 use berth_spec::plan::{DeviceKind, Plan};
 use berth_spec::resources::DeviceRule;
+use nix::fcntl::{open, OFlag};
+use nix::sys::stat::Mode;
 
 /// Attaches eBPF device filters through `berth-linux`.
 pub struct Bpf;
@@ -52,6 +55,21 @@ pub fn build(m: &Manager, plan: &Plan) -> anyhow::Result<()> {
     }));
     m.create(&plan.resources, &rules, configured, &Bpf)?;
     Ok(())
+}
+
+/// On a pure cgroup v2 host, the container's cgroup directory opened for
+/// `CLONE_INTO_CGROUP`; `None` elsewhere (v1 hierarchies need the pid
+/// written in each).
+pub fn v2_dir(m: &Manager) -> anyhow::Result<Option<OwnedFd>> {
+    if m.layout().kind() != Kind::V2 {
+        return Ok(None);
+    }
+    let Some(dir) = &m.dirs().unified else {
+        return Ok(None);
+    };
+    let flags = OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC;
+    let fd = open(dir, flags, Mode::empty()).with_context(|| format!("open {}", dir.display()))?;
+    Ok(Some(fd))
 }
 
 /// Moves `pid` (the first process cloned) into every cgroup.

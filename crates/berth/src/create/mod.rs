@@ -18,7 +18,7 @@ mod parent;
 mod preflight;
 mod spawn;
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -107,7 +107,8 @@ pub fn create(
         setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
         seccomp: prepared.seccomp.as_ref(),
     };
-    let first = spawn::spawn(&ctx)?;
+    let cgroup_fd = cgroups::v2_dir(&cgroup)?;
+    let first = spawn::spawn(&ctx, cgroup_fd.as_ref().map(AsFd::as_fd))?;
     let first_pid = first.pid.as_raw();
     cleanup.procs.first = Some(first);
     cgroups::join(&cgroup, first_pid)?;
