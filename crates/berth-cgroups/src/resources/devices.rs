@@ -95,7 +95,9 @@ fn access_bits(access: &str) -> i32 {
 
 /// The program for `rules`: the last matching rule decides (as the v1
 /// kernel list does), no match denies. Registers: r2 access, r3 type,
-/// r4 major, r5 minor (from `struct bpf_cgroup_dev_ctx` in r1).
+/// r4 major, r5 minor (from `struct bpf_cgroup_dev_ctx` in r1). A rule
+/// that matches everything (`a *:* rwm`) ends the program: the verifier
+/// refuses unreachable instructions after it.
 pub fn ebpf_program(rules: &[DeviceRule]) -> Vec<Insn> {
     let mut prog = vec![
         insn(LDXW, 2, 1, 0, 0),
@@ -106,7 +108,13 @@ pub fn ebpf_program(rules: &[DeviceRule]) -> Vec<Insn> {
         insn(LDXW, 5, 1, 8, 0),
     ];
     for r in rules.iter().rev() {
-        prog.extend(rule_block(r));
+        let block = rule_block(r);
+        // Only "set r0, exit": it matches every access.
+        let unconditional = block.len() == 2;
+        prog.extend(block);
+        if unconditional {
+            return prog;
+        }
     }
     prog.push(insn(MOV_IMM, 0, 0, 0, 0));
     prog.push(insn(EXIT, 0, 0, 0, 0));

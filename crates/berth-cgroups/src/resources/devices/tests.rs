@@ -48,11 +48,33 @@ fn deny_all() -> DeviceRule {
     }
 }
 
+/// The kernel's verifier refuses instructions no path reaches: every
+/// instruction must be the target of a jump or follow one that does not
+/// exit.
+fn assert_all_reachable(p: &[Insn]) {
+    let mut reached = vec![false; p.len()];
+    reached[0] = true;
+    for (i, ins) in p.iter().enumerate() {
+        if !reached[i] {
+            panic!("instruction {i} is unreachable");
+        }
+        if ins[0] != EXIT && i + 1 < p.len() {
+            reached[i + 1] = true;
+        }
+        if matches!(ins[0], JNE32_IMM | JEQ_IMM | JNE_IMM) {
+            let off = usize::try_from(i16::from_le_bytes([ins[2], ins[3]])).unwrap();
+            reached[i + 1 + off] = true;
+        }
+    }
+    assert_eq!(p.last().map(|i| i[0]), Some(EXIT));
+}
+
 #[test]
 fn deny_all_then_defaults() {
     let mut rules = vec![deny_all()];
     rules.extend(default_rules());
     let p = ebpf_program(&rules);
+    assert_all_reachable(&p);
     // /dev/null read/write
     assert_eq!(run(&p, CHAR, READ | WRITE, 1, 3), 1);
     // mknod of any node, but not opening a block device
@@ -93,6 +115,8 @@ fn later_rules_override_and_partial_access() {
         ..deny_all()
     }];
     assert_eq!(run(&ebpf_program(&allow_all), BLOCK, READ, 8, 0), 1);
+    assert_all_reachable(&p);
+    assert_all_reachable(&ebpf_program(&allow_all));
     assert_eq!(run(&ebpf_program(&[]), CHAR, READ, 1, 3), 0);
 }
 
