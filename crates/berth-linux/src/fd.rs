@@ -5,7 +5,7 @@ use std::os::fd::{BorrowedFd, RawFd};
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
 use nix::sys::stat::fstat;
-use nix::unistd::{fchown, Gid, Uid};
+use nix::unistd::{fchown, Uid};
 
 use crate::error::{Op, SysError, SysResult};
 
@@ -54,12 +54,92 @@ pub fn cloexec_from(first: RawFd) -> SysResult<()> {
     Ok(())
 }
 
+/// Closes every fd from `first` up except those in `keep`, with one
+/// close_range(2) per gap. init calls it first thing, so that nothing the
+/// caller of `create` had open (its stderr copy, pipes, the state lock)
+/// stays held while the container waits for `start`.
+pub fn close_from_except(first: RawFd, keep: &[RawFd]) -> SysResult<()> {
+    gaps(first, keep)
+        .into_iter()
+        .try_for_each(|(from, to)| close_range(from, to))
+}
+
+/// The ranges `from..=to` of fds from `first` up that are not in `keep`;
+/// the last one ends at `RawFd::MAX - 1` (meaning: all the rest).
+fn gaps(first: RawFd, keep: &[RawFd]) -> Vec<(RawFd, RawFd)> {
+    let mut keep: Vec<RawFd> = keep.iter().copied().filter(|&fd| fd >= first).collect();
+    keep.sort_unstable();
+    keep.dedup();
+    let mut out = Vec::new();
+    let mut from = first;
+    for fd in keep.into_iter().chain([RawFd::MAX]) {
+        if fd > from {
+            out.push((from, fd - 1));
+        }
+        from = fd.saturating_add(1);
+    }
+    out
+}
+
+/// Points `fd` at `/dev/null` (write-only, close-on-exec) in place, so that
+/// whatever it referred to is released while the number stays taken.
+pub fn point_at_null(fd: RawFd) -> SysResult<()> {
+    let null = nix::fcntl::open(
+        "/dev/null",
+        nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC,
+        nix::sys::stat::Mode::empty(),
+    )
+    .op_at("open", std::path::Path::new("/dev/null"))?;
+    // SAFETY: dup3 replaces `fd` (an fd the caller owns and keeps using)
+    // with a copy of `null`; no memory is touched.
+    let ret = unsafe { libc::dup3(std::os::fd::AsRawFd::as_raw_fd(&null), fd, libc::O_CLOEXEC) };
+    if ret < 0 {
+        return Err(SysError::new("dup3 /dev/null", Errno::last()));
+    }
+    Ok(())
+}
+
+/// close_range(2) of `first..=last`, closing them.
+fn close_range(first: RawFd, last: RawFd) -> SysResult<()> {
+    let to_uint = |fd: RawFd| {
+        libc::c_uint::try_from(fd).map_err(|_| SysError::new("close_range", Errno::EINVAL))
+    };
+    let (first, last) = (to_uint(first)?, to_uint(last)?);
+    let last = if last == to_uint(RawFd::MAX - 1)? {
+        libc::c_uint::MAX
+    } else {
+        last
+    };
+    // SAFETY: close_range(2) closes fds of this process only; the caller
+    // keeps out of the range every fd it still owns and uses.
+    let ret = unsafe { libc::syscall(libc::SYS_close_range, first, last, 0 as libc::c_uint) };
+    if ret == 0 {
+        return Ok(());
+    }
+    // As in cloexec_from: Linux < 5.9, or a seccomp profile without it.
+    if !matches!(Errno::last(), Errno::ENOSYS | Errno::EINVAL | Errno::EPERM) {
+        return Err(SysError::new("close_range", Errno::last()));
+    }
+    let fds: Vec<libc::c_uint> = std::fs::read_dir("/proc/self/fd")
+        .op("read /proc/self/fd")?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|fd| (first..=last).contains(fd))
+        .collect();
+    for fd in fds.into_iter().filter_map(|fd| RawFd::try_from(fd).ok()) {
+        // SAFETY: closing an fd in the range the caller gave up; EBADF (the
+        // directory fd of read_dir, already closed) is harmless.
+        unsafe { libc::close(fd) };
+    }
+    Ok(())
+}
+
 /// Gives stdin/stdout/stderr to the container user when they are owned by
 /// someone else, so the process can reopen `/dev/stdout` (runc
-/// `fixStdioPermissions`). `/dev/null` is left alone, and so are fds the
-/// kernel will not let us chown (from another user namespace, or a
-/// read-only filesystem).
-pub fn give_stdio_to(uid: u32, gid: u32) -> SysResult<()> {
+/// `fixStdioPermissions`). Only the owner changes, as with runc: a terminal
+/// keeps devpts' `gid=` group (`tty`). `/dev/null` is left alone, and so
+/// are fds the kernel will not let us chown (from another user namespace,
+/// or a read-only filesystem).
+pub fn give_stdio_to(uid: u32) -> SysResult<()> {
     let null = nix::sys::stat::stat("/dev/null").ok().map(|st| st.st_rdev);
     for fd in 0..=2 {
         // SAFETY: stdio fds are borrowed only for fstat/fchown; a closed one
@@ -69,10 +149,24 @@ pub fn give_stdio_to(uid: u32, gid: u32) -> SysResult<()> {
         if Some(st.st_rdev) == null && st.st_rdev != 0 || st.st_uid == uid {
             continue;
         }
-        match fchown(borrowed, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid))) {
+        // `None`: the group is not changed at all.
+        match fchown(borrowed, Some(Uid::from_raw(uid)), None) {
             Ok(()) | Err(Errno::EINVAL | Errno::EPERM | Errno::EROFS) => {}
             Err(errno) => return Err(SysError::new("fchown stdio", errno)),
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gaps_skip_the_kept_fds() {
+        let all = RawFd::MAX - 1;
+        assert_eq!(gaps(3, &[]), [(3, all)]);
+        assert_eq!(gaps(3, &[7, 4, 2, 7, 5]), [(3, 3), (6, 6), (8, all)]);
+        assert_eq!(gaps(5, &[5, 6]), [(7, all)]);
+    }
 }

@@ -92,7 +92,26 @@ pub fn pivot(rootfs: &Path) -> SysResult<()> {
 
 /// `--no-pivot`: moves the rootfs mount over `/` and chroots into it, for
 /// roots pivot_root cannot handle (e.g. a ramfs initrd).
+///
+/// The old root's other mounts (the host's `/proc`, `/sys`, ...) would stay
+/// in the namespace under the new root: out of the chroot's reach by path,
+/// but a process that makes a user namespace could still mount a fresh
+/// procfs next to them and see what the masked paths hide. So they are
+/// opened before the move and detached after it (runc unmounts the host's
+/// proc and sysfs for the same reason).
 pub fn move_root(rootfs: &Path) -> SysResult<()> {
+    let info = Path::new("/proc/self/mountinfo");
+    let text = std::fs::read_to_string(info)
+        .map_err(|e| crate::error::SysError::at("read", info, crate::error::io_errno(&e)))?;
+    // mountinfo shows the real path; the config's may go through symlinks.
+    let real = std::fs::canonicalize(rootfs).unwrap_or_else(|_| rootfs.to_path_buf());
+    let outside: Vec<_> = old_root_mounts(&text, &real)
+        .iter()
+        .filter_map(|point| {
+            let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+            open(point.as_path(), flags, Mode::empty()).ok()
+        })
+        .collect();
     chdir(rootfs).op_at("chdir", rootfs)?;
     mount(
         Some(rootfs),
@@ -102,8 +121,65 @@ pub fn move_root(rootfs: &Path) -> SysResult<()> {
         None,
         rootfs,
     )?;
+    // Until the chroot, absolute paths still start at the old root, whose
+    // /proc (listed last) reaches the fds below.
+    for fd in &outside {
+        detach(&fd_path(fd))?;
+    }
     chroot(".").op_at("chroot", rootfs)?;
     chdir("/").op("chdir /")
+}
+
+/// Detaches the mount at `path` (made a slave first, so that the unmount
+/// cannot propagate to the host). One that cannot be unmounted (locked in
+/// a user namespace) is covered with an empty tmpfs instead, as runc does:
+/// the kernel does not count a covered procfs or sysfs as visible.
+fn detach(path: &Path) -> SysResult<()> {
+    let shown = Path::new("old root mount");
+    match mount(None, path, None, libc::MS_SLAVE | libc::MS_REC, None, shown) {
+        // Already gone with a parent detached before it.
+        Err(e) if matches!(e.errno, Errno::EINVAL | Errno::ENOENT) => return Ok(()),
+        other => other?,
+    }
+    match umount2(path, MntFlags::MNT_DETACH) {
+        Ok(()) => Ok(()),
+        Err(Errno::EINVAL | Errno::EPERM) => {
+            let tmpfs = Some(Path::new("tmpfs"));
+            mount(tmpfs, path, Some("tmpfs"), libc::MS_RDONLY, None, shown)
+        }
+        Err(errno) => Err(crate::error::SysError::at("umount", shown, errno)),
+    }
+}
+
+/// The mount points right under the root mount in mountinfo `text`, except
+/// the rootfs and what is below it; `/proc` comes last.
+fn old_root_mounts(text: &str, rootfs: &Path) -> Vec<std::path::PathBuf> {
+    let rows: Vec<(&str, &str, std::path::PathBuf)> = text
+        .lines()
+        .filter_map(|line| {
+            let mut f = line.split(' ');
+            let (id, parent) = (f.next()?, f.next()?);
+            let point = f.nth(2)?;
+            Some((id, parent, crate::mount::unescape_octal(point).into()))
+        })
+        .collect();
+    let Some(root_id) = rows
+        .iter()
+        .rev()
+        .find(|r| r.2 == Path::new("/"))
+        .map(|r| r.0)
+    else {
+        return Vec::new();
+    };
+    let mut points: Vec<std::path::PathBuf> = rows
+        .into_iter()
+        .filter(|(id, parent, point)| {
+            *parent == root_id && *id != root_id && !point.starts_with(rootfs)
+        })
+        .map(|r| r.2)
+        .collect();
+    points.sort_by_key(|p| p == Path::new("/proc"));
+    points
 }
 
 /// Hides `path` (after the switch): a read-only tmpfs over a directory,
@@ -184,4 +260,28 @@ pub fn chroot_into(rootfs: &Path) -> SysResult<()> {
     chdir(rootfs).op_at("chdir", rootfs)?;
     chroot(".").op_at("chroot", rootfs)?;
     chdir("/").op("chdir /")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn old_root_mounts_are_the_roots_children_outside_the_rootfs() {
+        let info = "\
+20 1 0:1 / / rw - ext4 /dev/vda rw
+21 20 0:2 / /proc rw - proc proc rw
+22 20 0:3 / /sys rw - sysfs sysfs rw
+23 22 0:4 / /sys/fs/cgroup rw - tmpfs tmpfs rw
+24 20 0:5 / /dev/shm rw - tmpfs tmpfs rw
+25 24 0:5 /b /dev/shm/b/rootfs rw - tmpfs tmpfs rw
+26 20 0:1 /x /srv/rootfs rw - ext4 /dev/vda rw
+";
+        let got = old_root_mounts(info, Path::new("/srv/rootfs"));
+        let want: Vec<std::path::PathBuf> = ["/sys", "/dev/shm", "/proc"]
+            .iter()
+            .map(Into::into)
+            .collect();
+        assert_eq!(got, want);
+    }
 }

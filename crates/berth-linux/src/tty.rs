@@ -41,6 +41,15 @@ pub fn open_pty() -> SysResult<Pty> {
     })
 }
 
+/// Clears `ONLCR` on the terminal at `fd`, so that `\n` written by the
+/// container reaches the reader as `\n`, not `\r\n` (runc does the same).
+pub fn clear_onlcr(fd: impl AsFd) -> SysResult<()> {
+    use nix::sys::termios::{tcgetattr, tcsetattr, OutputFlags, SetArg};
+    let mut attrs = tcgetattr(fd.as_fd()).op("tcgetattr")?;
+    attrs.output_flags.remove(OutputFlags::ONLCR);
+    tcsetattr(fd.as_fd(), SetArg::TCSANOW, &attrs).op("tcsetattr")
+}
+
 /// Sets the window size of the terminal at `fd`.
 pub fn set_size(fd: impl AsFd, rows: u16, cols: u16) -> SysResult<()> {
     let ws = libc::winsize {

@@ -18,9 +18,13 @@ pub fn pair() -> anyhow::Result<(OwnedFd, OwnedFd)> {
     Ok((ours.into(), theirs.into()))
 }
 
-/// Waits for init's pty master on `ours` and sizes it like our terminal.
+/// Waits for init's pty master on `ours`, sizes it like our terminal and
+/// clears `ONLCR`, so that the container's `\n` reaches our stdout as `\n`
+/// (runc's `run` does the same; a `--console-socket` receiver gets the
+/// pty as the kernel made it, as from runc).
 pub fn receive_master(ours: &OwnedFd) -> anyhow::Result<OwnedFd> {
     let master = tty::recv_fd(ours.as_fd())?;
+    tty::clear_onlcr(&master)?;
     if let Some((rows, cols)) = tty::get_size(std::io::stdin()) {
         tty::set_size(&master, rows, cols)?;
     }

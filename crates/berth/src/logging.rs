@@ -31,6 +31,26 @@ pub enum LogFormat {
     Json,
 }
 
+/// The fd the subscriber writes to, and whether it is a copy of berth's
+/// stderr (rather than a `--log` file); -1 before [`init`].
+static WRITER_FD: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+static WRITER_IS_STDERR: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The fd log lines are written to, and whether it is a copy of berth's
+/// stderr. init keeps that fd open (closing it would let a later file
+/// reuse the number and receive log lines) but may point it elsewhere.
+pub fn writer_fd() -> Option<(std::os::fd::RawFd, bool)> {
+    use std::sync::atomic::Ordering;
+    let fd = WRITER_FD.load(Ordering::Relaxed);
+    (fd >= 0).then(|| (fd, WRITER_IS_STDERR.load(Ordering::Relaxed)))
+}
+
+fn remember_writer(fd: &impl std::os::fd::AsRawFd, is_stderr: bool) {
+    use std::sync::atomic::Ordering;
+    WRITER_FD.store(fd.as_raw_fd(), Ordering::Relaxed);
+    WRITER_IS_STDERR.store(is_stderr, Ordering::Relaxed);
+}
+
 /// Installs the global subscriber. Returns whether logs go to a file (then
 /// `main` also logs the final error there, for containerd to read).
 pub fn init(log: Option<&Path>, format: LogFormat, debug: bool) -> anyhow::Result<bool> {
@@ -50,6 +70,7 @@ pub fn init(log: Option<&Path>, format: LogFormat, debug: bool) -> anyhow::Resul
                 .custom_flags(libc::O_CLOEXEC)
                 .open(path)
                 .with_context(|| format!("open log file {}", path.display()))?;
+            remember_writer(&file, false);
             builder.with_writer(Mutex::new(file)).init();
             Ok(true)
         }
@@ -62,6 +83,7 @@ pub fn init(log: Option<&Path>, format: LogFormat, debug: bool) -> anyhow::Resul
                 .as_fd()
                 .try_clone_to_owned()
                 .context("dup stderr")?;
+            remember_writer(&stderr, true);
             builder
                 .with_writer(Mutex::new(std::fs::File::from(stderr)))
                 .init();

@@ -3,6 +3,7 @@
 
 mod apply;
 mod cgroup;
+pub mod detached;
 pub mod resolve;
 
 use std::path::Path;
@@ -11,7 +12,7 @@ use nix::mount::MsFlags;
 use nix::sys::statvfs::{fstatvfs, FsFlags};
 use std::os::fd::AsFd;
 
-pub use apply::mount_entry;
+pub use apply::{finish_readonly_dev, mount_entry};
 pub use cgroup::{CgroupLayout, Hierarchy};
 pub use resolve::{fd_path, Create, RootDir};
 
@@ -138,7 +139,7 @@ fn mount_points_under(mountinfo: &str, path: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// mountinfo writes space, tab, newline and backslash as `\ooo`.
-fn unescape_octal(field: &str) -> String {
+pub(crate) fn unescape_octal(field: &str) -> String {
     let mut out = String::with_capacity(field.len());
     let mut rest = field;
     while let Some(i) = rest.find('\\') {

@@ -79,7 +79,7 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
     let net_devices =
         net_devices::convert(linux.and_then(|l| l.net_devices().as_ref()), &namespaces)?;
 
-    let mounts = mounts::convert(list(spec.mounts()), bundle)?;
+    let mounts = mounts::convert(list(spec.mounts()), bundle, &root.path)?;
     let setup_dev = !mounts.iter().any(mounts::binds_dev);
     let devices = devices::convert(of(linux, Linux::devices))?;
 

@@ -1,7 +1,7 @@
 //! `mounts`: destinations, options, and what is mounted.
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 use oci_spec::runtime::Mount as OciMount;
 
@@ -9,12 +9,46 @@ use super::{check_nul, clean_abs, io_msg, list, mount_options, Invalid, Result};
 use crate::plan::{Mount, MountKind};
 
 /// Each entry of `mounts`, in config order (the order they are mounted).
-pub(super) fn convert(mounts: &[OciMount], bundle: &Path) -> Result<Vec<Mount>> {
-    mounts
-        .iter()
-        .enumerate()
-        .map(|(i, m)| mount(i, m, bundle))
-        .collect()
+/// `rootfs` is `root.path`, absolute.
+pub(super) fn convert(mounts: &[OciMount], bundle: &Path, rootfs: &Path) -> Result<Vec<Mount>> {
+    let mut out: Vec<Mount> = Vec::with_capacity(mounts.len());
+    for (i, m) in mounts.iter().enumerate() {
+        let converted = mount(
+            i,
+            m,
+            bundle,
+            &Earlier {
+                rootfs,
+                mounts: &out,
+            },
+        )?;
+        out.push(converted);
+    }
+    Ok(out)
+}
+
+/// The mounts before the one being converted: a bind source inside the
+/// rootfs under one of them may not exist until that mount is made.
+struct Earlier<'a> {
+    rootfs: &'a Path,
+    mounts: &'a [Mount],
+}
+
+impl Earlier<'_> {
+    /// Whether `source` lies inside the rootfs at or under the destination
+    /// of an earlier mount (then init checks it when its turn comes).
+    fn may_create(&self, source: &Path) -> bool {
+        if source.components().any(|c| c == Component::ParentDir) {
+            return false;
+        }
+        let Ok(inner) = source.strip_prefix(self.rootfs) else {
+            return false;
+        };
+        let inner = Path::new("/").join(inner);
+        self.mounts
+            .iter()
+            .any(|m| inner.starts_with(&m.destination))
+    }
 }
 
 /// Whether `m` bind-mounts the host's (or a prepared) `/dev`, in which case
@@ -23,7 +57,7 @@ pub(super) fn binds_dev(m: &Mount) -> bool {
     matches!(m.kind, MountKind::Bind { .. }) && m.destination == Path::new("/dev")
 }
 
-fn mount(i: usize, m: &OciMount, bundle: &Path) -> Result<Mount> {
+fn mount(i: usize, m: &OciMount, bundle: &Path, earlier: &Earlier<'_>) -> Result<Mount> {
     let at = |field: &str| format!("mounts[{i}].{field}");
     // runtime-spec: "This value MUST be an absolute path" (runc 1.1 only
     // warns and mounts relative to /).
@@ -50,7 +84,7 @@ fn mount(i: usize, m: &OciMount, bundle: &Path) -> Result<Mount> {
     let data = if bind { String::new() } else { data };
     let kind = if bind {
         MountKind::Bind {
-            source: bind_source(i, m.source().as_deref(), bundle)?,
+            source: bind_source(i, m.source().as_deref(), bundle, earlier)?,
             recursive: opts.bind.unwrap_or(false),
         }
     } else {
@@ -66,17 +100,28 @@ fn mount(i: usize, m: &OciMount, bundle: &Path) -> Result<Mount> {
 }
 
 /// A bind source: resolved against the bundle when relative (runc resolves
-/// it against its cwd, the bundle), and it must exist now.
-fn bind_source(i: usize, source: Option<&Path>, bundle: &Path) -> Result<PathBuf> {
+/// it against its cwd, the bundle), and it must exist now, unless an
+/// earlier mount may create it (runc only looks when it mounts it).
+fn bind_source(
+    i: usize,
+    source: Option<&Path>,
+    bundle: &Path,
+    earlier: &Earlier<'_>,
+) -> Result<PathBuf> {
     let path = format!("mounts[{i}].source");
     let source = source
         .filter(|s| !s.as_os_str().is_empty())
         .ok_or_else(|| Invalid::new(&path, "required for a bind mount"))?;
     check_nul(&source.to_string_lossy()).map_err(|msg| Invalid::new(&path, msg))?;
     let abs = bundle.join(source);
-    fs::metadata(&abs)
-        .map_err(|e| Invalid::new(&path, format!("{}: {}", abs.display(), io_msg(&e))))?;
-    Ok(abs)
+    match fs::metadata(&abs) {
+        Err(_) if earlier.may_create(&abs) => Ok(abs),
+        Err(e) => Err(Invalid::new(
+            &path,
+            format!("{}: {}", abs.display(), io_msg(&e)),
+        )),
+        Ok(_) => Ok(abs),
+    }
 }
 
 /// A new filesystem instance: `type` is required, `source` defaults to it.

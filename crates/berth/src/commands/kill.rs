@@ -45,10 +45,12 @@ pub fn signal_init(record: &Record, signal: i32) -> anyhow::Result<Option<OwnedF
     Ok(Some(fd))
 }
 
-/// `KILL`, `SIGKILL`, `kill`, `9`, `RTMIN+2`, `SIGRTMAX-1`.
+/// `KILL`, `SIGKILL`, `kill`, `9`, `RTMIN+2`, `SIGRTMAX-1`, and `0`: no
+/// signal, only the check that the container's init still exists (how
+/// callers probe a container; runc accepts it too).
 pub fn parse_signal(text: &str) -> anyhow::Result<i32> {
     if let Ok(n) = text.parse::<i32>() {
-        if (1..=libc::SIGRTMAX()).contains(&n) {
+        if (0..=libc::SIGRTMAX()).contains(&n) {
             return Ok(n);
         }
         bail!("invalid signal {text:?}");
@@ -93,11 +95,12 @@ mod tests {
         assert_eq!(parse_signal("TERM").expect("TERM"), libc::SIGTERM);
         assert_eq!(parse_signal("RTMIN+2").expect("rt"), libc::SIGRTMIN() + 2);
         assert_eq!(parse_signal("SIGRTMAX").expect("rt"), libc::SIGRTMAX());
+        assert_eq!(parse_signal("0").expect("probe"), 0);
     }
 
     #[test]
     fn nonsense_is_refused() {
-        for text in ["NOPE", "0", "65", "-1", "RTMIN+99", ""] {
+        for text in ["NOPE", "65", "-1", "RTMIN+99", ""] {
             assert!(parse_signal(text).is_err(), "{text}");
         }
     }

@@ -106,6 +106,7 @@ pub fn create(
         cgroups: &prepared.cgroups,
         setgroups_allowed: geteuid().is_root() || !plan.creates(NsKind::User),
         seccomp: prepared.seccomp.as_ref(),
+        bind_sources: &prepared.bind_sources,
     };
     let cgroup_fd = cgroups::v2_dir(&cgroup)?;
     let first = spawn::spawn(&ctx, cgroup_fd.as_ref().map(AsFd::as_fd))?;

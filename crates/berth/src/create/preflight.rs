@@ -7,9 +7,10 @@ use std::os::unix::net::UnixStream;
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use berth_linux::mount::CgroupLayout;
+use berth_linux::mount::{detached, CgroupLayout};
 use berth_linux::{caps, namespace, seccomp};
 use berth_spec::plan::{MountKind, NsKind, Plan};
+use nix::errno::Errno;
 
 /// What the parent prepares for init from the checks.
 #[derive(Debug)]
@@ -22,6 +23,9 @@ pub struct Prepared {
     pub cgroups: CgroupLayout,
     /// The seccomp filter, built here so a bad profile fails before the clone.
     pub seccomp: Option<seccomp::Filter>,
+    /// Per `mounts` entry, the bind source as a detached mount tree (see
+    /// [`open_bind_sources`]).
+    pub bind_sources: Vec<Option<OwnedFd>>,
 }
 
 /// Opens the namespaces to join, checks the capabilities and connects the
@@ -63,7 +67,35 @@ pub fn check(
         console,
         cgroups,
         seccomp,
+        bind_sources: open_bind_sources(plan)?,
     })
+}
+
+/// With a new user namespace, the container's root may not be able to
+/// reach a bind source that berth can (a directory only the host's root
+/// may traverse): open each host source now, as a detached mount tree, and
+/// let init attach it from the fd (runc opens its bind sources before
+/// entering the user namespace too). Sources inside the rootfs are left to
+/// their path: earlier mounts may cover or create them.
+fn open_bind_sources(plan: &Plan) -> anyhow::Result<Vec<Option<OwnedFd>>> {
+    if !plan.creates(NsKind::User) || plan.shares_host_mounts() {
+        return Ok(Vec::new());
+    }
+    let open = |(i, m): (usize, &berth_spec::plan::Mount)| match &m.kind {
+        MountKind::Bind { source, recursive }
+            if !source.starts_with(&plan.root.path) && source.exists() =>
+        {
+            match detached::clone_tree(source, *recursive) {
+                Ok(tree) => Ok(Some(tree)),
+                // Without CAP_SYS_ADMIN here (rootless) or open_tree
+                // (Linux < 5.2), init mounts the path as before.
+                Err(e) if matches!(e.errno, Errno::EPERM | Errno::ENOSYS) => Ok(None),
+                Err(e) => Err(e).with_context(|| format!("mounts[{i}].source")),
+            }
+        }
+        _ => Ok(None),
+    };
+    plan.mounts.iter().enumerate().map(open).collect()
 }
 
 /// Moving `linux.netDevices` into the host's own network namespace would

@@ -3,7 +3,6 @@
 use std::ffi::{CString, OsStr};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -67,16 +66,23 @@ fn find_executable(process: &Process) -> anyhow::Result<PathBuf> {
         .ok_or_else(|| anyhow::anyhow!("exec: {name:?}: executable file not found in $PATH"))
 }
 
-/// A regular file with an execute bit, reachable by the current user.
+/// A file that is not a directory and that the kernel would let this
+/// process execute: `faccessat(AT_EACCESS)` checks with the effective ids
+/// and capabilities, as `execve` will (so `CAP_DAC_OVERRIDE` runs a
+/// root-owned `0744` binary, as with runc); plain `access` would use the
+/// real ids and drop the capabilities.
 fn check_executable(path: &Path) -> Result<(), String> {
     let meta = std::fs::metadata(path).map_err(|e| errno_text(&e))?;
     if meta.is_dir() {
         return Err("is a directory".into());
     }
-    if meta.permissions().mode() & 0o111 == 0 {
-        return Err("permission denied".into());
-    }
-    nix::unistd::access(path, nix::unistd::AccessFlags::X_OK).map_err(|e| e.desc().to_string())
+    nix::unistd::faccessat(
+        nix::fcntl::AT_FDCWD,
+        path,
+        nix::unistd::AccessFlags::X_OK,
+        nix::fcntl::AtFlags::AT_EACCESS,
+    )
+    .map_err(|e| e.desc().to_string())
 }
 
 /// The message of an io::Error without Rust's " (os error N)" suffix.
@@ -87,16 +93,37 @@ fn errno_text(e: &std::io::Error) -> String {
     )
 }
 
-/// `process.env`, plus `HOME` from the container's `/etc/passwd` when the
-/// config sets none (runc does the same; `/` when the user has no entry).
+/// `process.env` with duplicate names removed (the last value wins, at the
+/// first one's place, as runc), plus `HOME` from the container's
+/// `/etc/passwd` when the config sets none or an empty one (runc does the
+/// same; `/` when the user has no entry).
 fn environment(process: &Process) -> Vec<String> {
-    let mut env = process.env.clone();
-    if !env.iter().any(|e| e.starts_with("HOME=")) {
-        let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    let mut env = dedup_env(&process.env);
+    let home_set = env
+        .iter()
+        .any(|e| e.strip_prefix("HOME=").is_some_and(|v| !v.is_empty()));
+    if !home_set {
+        env.retain(|e| !e.starts_with("HOME="));
+        let passwd = super::passwd_file::read().unwrap_or_default();
         let home = crate::passwd::lookup(&passwd, process.user.uid).map_or("/", |e| e.home);
         env.push(format!("HOME={home}"));
     }
     env
+}
+
+/// `NAME=value` entries with each name once: the last value, at the place
+/// of the first occurrence (Go's `os.Setenv` in runc's init).
+fn dedup_env(env: &[String]) -> Vec<String> {
+    let name = |e: &str| e.split_once('=').map_or(e, |(n, _)| n).to_string();
+    let mut out: Vec<String> = Vec::with_capacity(env.len());
+    for entry in env {
+        let key = name(entry);
+        match out.iter_mut().find(|e| name(e) == key) {
+            Some(slot) => slot.clone_from(entry),
+            None => out.push(entry.clone()),
+        }
+    }
+    out
 }
 
 /// Blocks until `berth start` writes to the exec fifo. init holds both ends
@@ -123,4 +150,18 @@ pub fn exec(program: &Program) -> anyhow::Error {
         .to_string_lossy()
         .into_owned();
     anyhow::anyhow!("exec {path}: {}", err.desc())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dedup_env;
+
+    #[test]
+    fn duplicate_env_names_keep_the_last_value_in_the_first_place() {
+        let env: Vec<String> = ["ONE=two", "PATH=/bin", "ONE=three", "FLAG"]
+            .iter()
+            .map(|s| (*s).to_string())
+            .collect();
+        assert_eq!(dedup_env(&env), ["ONE=three", "PATH=/bin", "FLAG"]);
+    }
 }

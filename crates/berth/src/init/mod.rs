@@ -7,7 +7,9 @@
 
 mod console;
 mod exec;
+mod fds;
 mod namespaces;
+mod passwd_file;
 mod rootfs;
 mod security;
 
@@ -51,6 +53,9 @@ pub struct InitContext<'a> {
     pub setgroups_allowed: bool,
     /// `linux.seccomp`, built by the parent.
     pub seccomp: Option<&'a berth_linux::seccomp::Filter>,
+    /// Per `mounts` entry: the bind source, opened (as a detached mount
+    /// tree) before any user namespace, or `None` to use its path.
+    pub bind_sources: &'a [Option<OwnedFd>],
 }
 
 /// init's entry point; returns the exit code of the process it runs in.
@@ -83,6 +88,7 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         other => anyhow::bail!("expected CgroupJoined from the parent, got {other:?}"),
     }
     berth_linux::attrs::set_non_dumpable()?;
+    fds::close_inherited(ctx)?;
     namespaces::enter(ctx)?;
     // Asked before any fork: the parent finds the network namespace
     // through the pid it knows, ours.

@@ -2,12 +2,13 @@
 //! then sysctls, read-only and masked paths, a read-only root and the cwd.
 
 use std::io::Write;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use berth_linux::mount::{mount_entry, Create, RootDir};
+use berth_linux::mount::{finish_readonly_dev, mount_entry, Create, RootDir};
 use berth_linux::{attrs, devices, rootfs};
-use berth_spec::plan::NsKind;
+use berth_spec::plan::{MountKind, NsKind};
 use nix::fcntl::OFlag;
 
 use super::InitContext;
@@ -30,7 +31,14 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     }
     let root = RootDir::open(path).context("root.path")?;
     for (i, m) in plan.mounts.iter().enumerate() {
-        mount_entry(&root, m, ctx.cgroups)
+        let tree = ctx.bind_sources.get(i).and_then(Option::as_ref);
+        if let (MountKind::Bind { source, .. }, None) = (&m.kind, tree) {
+            // Validation let it through if an earlier mount may make it.
+            if let Err(errno) = nix::sys::stat::stat(source) {
+                anyhow::bail!("mounts[{i}].source: {}: {}", source.display(), errno.desc());
+            }
+        }
+        mount_entry(&root, m, ctx.cgroups, tree.map(AsFd::as_fd))
             .with_context(|| format!("mounts[{i}] {}", m.destination.display()))?;
     }
     if plan.setup_dev {
@@ -64,6 +72,10 @@ pub fn finish(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     }
     for path in &plan.masked_paths {
         rootfs::mask(&root, path).context("linux.maskedPaths")?;
+    }
+    for (i, m) in plan.mounts.iter().enumerate() {
+        finish_readonly_dev(&root, m)
+            .with_context(|| format!("mounts[{i}] {}", m.destination.display()))?;
     }
     enter_cwd(&root, &plan.process.cwd).context("process.cwd")?;
     if plan.root.readonly {

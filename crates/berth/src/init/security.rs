@@ -13,7 +13,7 @@ pub fn apply(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     let user = &process.user;
     rlimit::apply(&process.rlimits).context("process.rlimits")?;
     // Before the switch, while we may still chown them.
-    fd::give_stdio_to(user.uid, user.gid)?;
+    fd::give_stdio_to(user.uid)?;
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
     // while we have it (runc does the same).
     if !process.no_new_privileges {

@@ -132,6 +132,27 @@ fn bind_source_must_exist() {
 }
 
 #[test]
+fn bind_source_under_an_earlier_mount_is_checked_later() {
+    let b = Bundle::new();
+    let c = with_mounts(json!([
+        {"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"},
+        {"destination": "/y", "source": "rootfs/mnt/x", "options": ["bind"]},
+    ]));
+    let p = b.plan(&c);
+    assert!(
+        matches!(&p.mounts[1].kind, MountKind::Bind { source, .. } if source.ends_with("rootfs/mnt/x"))
+    );
+    // Not under an earlier mount, or climbing out with `..`: checked now.
+    for src in ["rootfs/opt/x", "rootfs/mnt/../opt/x"] {
+        let c = with_mounts(json!([
+            {"destination": "/mnt", "type": "tmpfs", "source": "tmpfs"},
+            {"destination": "/y", "source": src, "options": ["bind"]},
+        ]));
+        assert_eq!(b.invalid(&c).0, "mounts[1].source", "{src}");
+    }
+}
+
+#[test]
 fn bind_drops_filesystem_options_with_a_warning() {
     let b = Bundle::new();
     b.touch("d/");
