@@ -23,6 +23,7 @@ pub mod proc;
 pub mod rlimit;
 pub mod rootfs;
 pub mod seccomp;
+pub mod seccomp_probe;
 pub mod signals;
 pub mod tty;
 

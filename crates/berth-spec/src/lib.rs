@@ -13,6 +13,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod features;
 mod load;
 pub mod plan;
 pub mod resources;

@@ -18,8 +18,11 @@ pub struct Plan {
     pub oci_version: String,
     /// The container's root filesystem.
     pub root: Root,
-    /// The process that `start` runs.
+    /// The process that `start` runs. Without a `process` in the config
+    /// (allowed until `start`, config.md) this is [`Process::absent`].
     pub process: Process,
+    /// `hooks`, each kind in config order.
+    pub hooks: Hooks,
     /// `hostname`; `None` leaves the UTS namespace's value alone.
     pub hostname: Option<String>,
     /// `domainname`; `None` leaves the UTS namespace's value alone.
@@ -105,6 +108,79 @@ pub struct Process {
     pub no_new_privileges: bool,
     /// `process.oomScoreAdj`; `None` inherits the runtime's value.
     pub oom_score_adj: Option<i32>,
+}
+
+impl Process {
+    /// What stands for a config without `process`: no args (so nothing to
+    /// start), cwd `/`, root, no capabilities, runc's default umask.
+    pub fn absent() -> Self {
+        Process {
+            args: Vec::new(),
+            env: Vec::new(),
+            cwd: PathBuf::from("/"),
+            terminal: false,
+            console_size: None,
+            user: User {
+                uid: 0,
+                gid: 0,
+                umask: 0o022,
+                additional_gids: Vec::new(),
+            },
+            capabilities: Capabilities::default(),
+            rlimits: Vec::new(),
+            no_new_privileges: false,
+            oom_score_adj: None,
+        }
+    }
+
+    /// Whether the config had a `process` (`args` is never empty then).
+    pub fn is_present(&self) -> bool {
+        !self.args.is_empty()
+    }
+}
+
+/// `hooks`: the six kinds of runtime-spec config.md, each in config order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hooks {
+    /// `prestart` (deprecated; run with `createRuntime`, before it).
+    pub prestart: Vec<Hook>,
+    /// `createRuntime`: runtime namespace, after the namespaces exist.
+    pub create_runtime: Vec<Hook>,
+    /// `createContainer`: container namespaces, before `pivot_root`.
+    pub create_container: Vec<Hook>,
+    /// `startContainer`: in the container, after `start`, before exec.
+    pub start_container: Vec<Hook>,
+    /// `poststart`: runtime namespace, in `start` once the process runs.
+    pub poststart: Vec<Hook>,
+    /// `poststop`: runtime namespace, in `delete` (and after a failed create).
+    pub poststop: Vec<Hook>,
+}
+
+impl Hooks {
+    /// Whether init must stop before `pivot_root` for hooks (the runtime's
+    /// and its own), which also hands it the state for `startContainer`.
+    pub fn needed_by_init(&self) -> bool {
+        !(self.prestart.is_empty()
+            && self.create_runtime.is_empty()
+            && self.create_container.is_empty()
+            && self.start_container.is_empty())
+    }
+}
+
+/// One hook (config.md "POSIX-platform Hooks").
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Hook {
+    /// Absolute path of the executable.
+    pub path: PathBuf,
+    /// argv, `args[0]` included; empty means just the path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
+    /// The whole environment, `KEY=value`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub env: Vec<String>,
+    /// Seconds before the hook is killed; `None` waits for ever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<u32>,
 }
 
 /// `process.user`.

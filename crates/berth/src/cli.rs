@@ -70,6 +70,8 @@ pub enum Command {
     List(ListArgs),
     /// Write a starter config.json into the bundle directory.
     Spec(SpecArgs),
+    /// Print what this berth supports (runtime-spec features.md JSON).
+    Features,
 }
 
 /// `spec`.
@@ -100,6 +102,9 @@ pub struct CreateFlags {
     /// Write init's pid to this file.
     #[arg(long)]
     pub pid_file: Option<PathBuf>,
+    /// Unix socket to which a pidfd of init is sent (SCM_RIGHTS), as runc 1.2.
+    #[arg(long)]
+    pub pidfd_socket: Option<PathBuf>,
     /// Use move+chroot instead of pivot_root.
     #[arg(long)]
     pub no_pivot: bool,

@@ -10,6 +10,7 @@ pub mod commands;
 pub mod console;
 pub mod container;
 pub mod create;
+pub mod hooks;
 pub mod init;
 pub mod logging;
 pub mod passwd;

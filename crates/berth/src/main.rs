@@ -45,6 +45,7 @@ fn dispatch(cli: &Cli, command: &Command, store: &Store) -> anyhow::Result<i32> 
         Command::Ps(args) => commands::ps::run(store, args).map(|()| 0),
         Command::Update(args) => commands::update::run(store, args).map(|()| 0),
         Command::List(args) => commands::list::run(store, args).map(|()| 0),
+        Command::Features => commands::features::run().map(|()| 0),
         Command::Spec(args) => {
             let rootless = cli.rootless.as_deref().is_some_and(|v| v != "false");
             commands::spec::run(&args.bundle, rootless).map(|()| 0)

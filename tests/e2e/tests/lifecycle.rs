@@ -466,3 +466,28 @@ fn spec_writes_a_starter_config_once() {
         text
     );
 }
+
+#[test]
+fn create_without_process_succeeds_and_start_refuses() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox().unset(&[], "process");
+    let id = unique_id();
+    let out = rt.create(&id, &b, &[]);
+    berth_only!("runc 1.1.5 requires process at create; config.md: only start needs it");
+    out.ok();
+    assert_eq!(rt.status(&id), "created");
+    let err = rt.start(&id).fails();
+    assert!(
+        err.stderr.contains("has no process"),
+        "start of a process-less container: {}",
+        err.stderr
+    );
+    assert_eq!(
+        rt.status(&id),
+        "created",
+        "a refused start changed the container"
+    );
+    rt.delete(&id, true).ok();
+    rt.assert_no_residue(&id);
+}

@@ -210,7 +210,8 @@ fn exec_permission_honours_capabilities() {
         let dir = b.rootfs().join("opt/x");
         fs::create_dir_all(&dir).unwrap();
         let prog = dir.join("rootonly");
-        fs::write(&prog, "#!/bin/sh\necho ran-as-$(id -u)\n").unwrap();
+        // Through a child process: see write_executable (ETXTBSY).
+        berth_test_harness::write_executable(&prog, b"#!/bin/sh\necho ran-as-$(id -u)\n");
         fs::set_permissions(&prog, fs::Permissions::from_mode(0o744)).unwrap();
         assert_eq!(rt.run_ok(&b), "ran-as-1000\n", "{args:?}");
     }

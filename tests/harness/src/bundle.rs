@@ -342,7 +342,9 @@ impl Bundle {
             cfg["linux"]["cgroupsPath"] = json!(format!("berth-e2e-{id}"));
         }
         if self.marker {
-            if let Some(env) = cfg["process"]["env"].as_array_mut() {
+            // `get_mut`, not indexing: a config without `process` stays so.
+            let env = cfg.get_mut("process").and_then(|p| p.get_mut("env"));
+            if let Some(env) = env.and_then(Value::as_array_mut) {
                 env.push(json!(format!("{MARKER_ENV}={id}")));
             }
         }

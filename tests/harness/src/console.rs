@@ -40,9 +40,18 @@ impl ConsoleSocket {
         &self.path
     }
 
-    /// Accepts the runtime's connection and returns the fd it sent.
+    /// Accepts the runtime's connection and returns the pty master it sent.
     #[track_caller]
     pub fn recv_master(&self) -> Pty {
+        Pty {
+            file: File::from(self.receive_fd()),
+        }
+    }
+
+    /// Accepts the runtime's connection and returns the fd it sent (also
+    /// for `--pidfd-socket`).
+    #[track_caller]
+    pub fn receive_fd(&self) -> OwnedFd {
         let deadline = Instant::now() + condition_timeout();
         let conn = loop {
             match self.listener.accept() {
@@ -60,10 +69,7 @@ impl ConsoleSocket {
         conn.set_nonblocking(false).expect("blocking conn");
         conn.set_read_timeout(Some(condition_timeout()))
             .expect("read timeout");
-        let fd = recv_fd(conn.as_raw_fd()).expect("receive the pty master over SCM_RIGHTS");
-        Pty {
-            file: File::from(fd),
-        }
+        recv_fd(conn.as_raw_fd()).expect("receive an fd over SCM_RIGHTS")
     }
 }
 

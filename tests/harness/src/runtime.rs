@@ -301,12 +301,18 @@ fn os(args: &[&str]) -> Vec<OsString> {
 impl Runtime {
     /// A runtime wrapper for [`runtime_bin`] with a fresh state root.
     pub fn new() -> Self {
+        Self::with_bin(runtime_bin())
+    }
+
+    /// A runtime wrapper for `bin` (e.g. a symlink to the runtime under
+    /// test) with a fresh state root.
+    pub fn with_bin(bin: PathBuf) -> Self {
         let base = crate::bundle::temp_dir("berth-e2e-rt-");
         fs::create_dir(base.path().join("root")).expect("create state root");
         fs::create_dir(base.path().join("io")).expect("create io dir");
         Runtime {
             inner: Arc::new(Inner {
-                bin: runtime_bin(),
+                bin,
                 base,
                 seq: AtomicUsize::new(0),
                 known: Mutex::new(BTreeMap::new()),

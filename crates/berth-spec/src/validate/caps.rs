@@ -16,6 +16,14 @@ fn number(cap: Capability) -> Option<u8> {
         .map(|c| c.index())
 }
 
+/// Whether a config may name capability `name` (`CAP_CHOWN`…).
+pub(crate) fn known(name: &str) -> bool {
+    name.strip_prefix("CAP_")
+        .and_then(|n| Capability::from_str(n).ok())
+        .and_then(number)
+        .is_some()
+}
+
 /// The five sets; an absent `capabilities` or set is empty (not oci-spec's
 /// default of three capabilities).
 pub(super) fn convert(caps: Option<&LinuxCapabilities>) -> Result<Capabilities> {

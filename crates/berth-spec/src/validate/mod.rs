@@ -9,6 +9,7 @@
 
 mod caps;
 mod devices;
+mod hooks;
 mod mount_options;
 mod mounts;
 mod namespaces;
@@ -33,6 +34,12 @@ use oci_spec::runtime::{Linux, Spec};
 use crate::plan::{Plan, Root};
 
 pub use warnings::Warning;
+
+// What `crate::features` reads off the validation.
+pub(crate) use caps::known as capability_known;
+pub(crate) use hooks::KINDS as HOOK_KINDS;
+pub(crate) use mount_options::names as mount_option_names;
+pub(crate) use seccomp::{action_accepted as seccomp_action_accepted, FLAGS as SECCOMP_FLAGS};
 
 /// One rule broken: the JSON path of the value and what is wrong with it.
 /// [`crate::load`] adds the file name and makes it an [`crate::Error`].
@@ -88,6 +95,7 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
         oci_version: spec.version().clone(),
         root,
         process,
+        hooks: hooks::convert(spec.hooks().as_ref())?,
         hostname,
         domainname,
         mounts,

@@ -89,6 +89,17 @@ const UNSUPPORTED: [&str; 20] = [
     "ridmap",
 ];
 
+/// Every option [`parse`] turns into flags or a bind: the flag and
+/// propagation tables plus `bind` and `rbind` (for `berth features`).
+pub(crate) fn names() -> Vec<&'static str> {
+    FLAGS
+        .iter()
+        .map(|(name, _, _)| *name)
+        .chain(PROPAGATION.iter().map(|(name, _)| *name))
+        .chain(["bind", "rbind"])
+        .collect()
+}
+
 /// What one mount's options ask for.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Options {

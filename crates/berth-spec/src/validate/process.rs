@@ -32,10 +32,12 @@ const RLIMITS: [(&str, u32); 16] = [
     ("RLIMIT_RTTIME", libc::RLIMIT_RTTIME),
 ];
 
-/// `process`, which berth requires: a container without one has nothing
-/// for `start` to run.
+/// `process`; optional until `start` (config.md), so an absent one is
+/// [`Process::absent`] and `start` refuses it.
 pub(super) fn convert(p: Option<&OciProcess>) -> Result<Process> {
-    let p = p.ok_or_else(|| Invalid::new("process", "required"))?;
+    let Some(p) = p else {
+        return Ok(Process::absent());
+    };
     let terminal = p.terminal().unwrap_or(false);
     Ok(Process {
         args: args(list(p.args()))?,

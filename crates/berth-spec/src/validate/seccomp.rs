@@ -18,6 +18,19 @@ const EPERM: u16 = 1;
 
 const AT: &str = "linux.seccomp";
 
+/// The filter flags [`convert`] maps (all oci-spec knows).
+pub(crate) const FLAGS: [&str; 4] = [
+    "SECCOMP_FILTER_FLAG_TSYNC",
+    "SECCOMP_FILTER_FLAG_LOG",
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+];
+
+/// Whether a config may use action `a` (for `berth features`).
+pub(crate) fn action_accepted(a: A) -> bool {
+    action(AT, a, None).is_ok()
+}
+
 /// Converts `linux.seccomp`.
 pub(super) fn convert(s: &LinuxSeccomp) -> Result<Seccomp> {
     if s.listener_path().is_some() {

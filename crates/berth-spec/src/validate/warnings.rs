@@ -6,9 +6,7 @@
 
 use std::fmt;
 
-use oci_spec::runtime::{Hooks, Spec};
-
-use super::list;
+use oci_spec::runtime::Spec;
 
 /// A field present in the config that berth ignores.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,9 +28,6 @@ const IGNORED: &str = "not supported yet; ignored";
 /// One warning per ignored field present in `spec`, in config order.
 pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     let mut present: Vec<&'static str> = Vec::new();
-    if spec.hooks().as_ref().is_some_and(has_hooks) {
-        present.push("hooks");
-    }
     if let Some(p) = spec.process() {
         let checks = [
             (
@@ -100,21 +95,6 @@ fn mount_warnings(spec: &Spec) -> Vec<Warning> {
     warnings
 }
 
-/// Whether any hook list is non-empty (`"hooks": {}` asks for nothing).
-#[allow(deprecated)] // `prestart` is deprecated but still runs in runc.
-fn has_hooks(h: &Hooks) -> bool {
-    [
-        h.prestart(),
-        h.create_runtime(),
-        h.create_container(),
-        h.start_container(),
-        h.poststart(),
-        h.poststop(),
-    ]
-    .into_iter()
-    .any(|l| !list(l).is_empty())
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -138,7 +118,6 @@ mod tests {
     #[test]
     fn each_ignored_field_warns() {
         let mut c = minimal();
-        c["hooks"] = json!({"poststop": [{"path": "/bin/true"}]});
         c["process"]["apparmorProfile"] = json!("docker-default");
         c["process"]["selinuxLabel"] = json!("");
         c["linux"]["resources"] = json!({"pids": {"limit": 10}});
@@ -146,7 +125,6 @@ mod tests {
         assert_eq!(
             warnings(&c),
             [
-                "hooks: not supported yet; ignored",
                 "process.apparmorProfile: not supported yet; ignored",
                 "linux.personality: not supported yet; ignored",
             ]
@@ -164,12 +142,5 @@ mod tests {
             warnings(&c),
             ["mounts[1].options: tmpcopyup not supported yet; ignored: the tmpfs starts empty"]
         );
-    }
-
-    #[test]
-    fn empty_hooks_do_not_warn() {
-        let mut c = minimal();
-        c["hooks"] = json!({"prestart": [], "poststart": []});
-        assert!(warnings(&c).is_empty());
     }
 }

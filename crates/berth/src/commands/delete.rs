@@ -6,7 +6,9 @@ use berth_spec::state::Status;
 
 use crate::cli::DeleteArgs;
 use crate::commands::kill::signal_init;
+use crate::commands::state::hook_state;
 use crate::container::Container;
+use crate::hooks;
 use crate::state::{Locked, Record, Store, StoreError};
 
 /// Deletes a stopped container; with `--force` any container, and a
@@ -66,5 +68,12 @@ pub fn destroy(locked: Locked, record: &Record) -> anyhow::Result<()> {
         berth_linux::mount::unmount_under(&record.rootfs)
             .with_context(|| format!("container {id}"))?;
     }
-    locked.destroy().with_context(|| format!("container {id}"))
+    locked
+        .destroy()
+        .with_context(|| format!("container {id}"))?;
+    // runtime.md "Delete": poststop after the container is deleted, before
+    // delete returns; a failure is a warning.
+    let state = hook_state(record, Status::Stopped, 0);
+    hooks::run_warn("poststop", &record.hooks.poststop, &state);
+    Ok(())
 }

@@ -3,6 +3,7 @@
 pub mod create;
 pub mod delete;
 pub mod events;
+pub mod features;
 pub mod kill;
 pub mod list;
 pub mod pause;
@@ -24,6 +25,7 @@ impl Options {
             bundle: flags.bundle.clone(),
             console_socket: flags.console_socket.clone(),
             pid_file: flags.pid_file.clone(),
+            pidfd_socket: flags.pidfd_socket.clone(),
             no_pivot: flags.no_pivot,
             no_new_keyring: flags.no_new_keyring,
             preserve_fds: flags.preserve_fds,

@@ -5,17 +5,20 @@ use std::io::Write;
 use std::path::Path;
 
 use anyhow::{bail, Context};
+use nix::unistd::{getegid, geteuid};
 use serde_json::{json, Value};
 
 use crate::version::SPEC_VERSION;
 
-/// Writes `<bundle>/config.json`; refuses to overwrite one.
+/// Writes `<bundle>/config.json`; refuses to overwrite one. `rootless`
+/// writes runc's rootless variant for the calling user.
 pub fn run(bundle: &Path, rootless: bool) -> anyhow::Result<()> {
-    if rootless {
-        bail!("spec --rootless: not supported yet");
-    }
     let path = bundle.join("config.json");
-    let text = serde_json::to_string_pretty(&template())?;
+    let mut config = template();
+    if rootless {
+        to_rootless(&mut config, geteuid().as_raw(), getegid().as_raw());
+    }
+    let text = serde_json::to_string_pretty(&config)?;
     let mut file = match OpenOptions::new().write(true).create_new(true).open(&path) {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
             bail!("{} exists; remove it first", path.display())
@@ -78,6 +81,35 @@ fn template() -> Value {
     })
 }
 
+/// runc's `specconv.ToRootless`: a user namespace mapping only the
+/// caller (`uid`, `gid`) to root and no network namespace of its own; `/sys`
+/// rbound from the host (a fresh sysfs needs a network namespace);
+/// `uid=`/`gid=` mount options dropped (those ids are not mapped); no
+/// `linux.resources`.
+fn to_rootless(config: &mut Value, uid: u32, gid: u32) {
+    let linux = &mut config["linux"];
+    if let Some(ns) = linux["namespaces"].as_array_mut() {
+        ns.retain(|n| !matches!(n["type"].as_str(), Some("network" | "user")));
+        ns.push(json!({ "type": "user" }));
+    }
+    linux["uidMappings"] = json!([{ "containerID": 0, "hostID": uid, "size": 1 }]);
+    linux["gidMappings"] = json!([{ "containerID": 0, "hostID": gid, "size": 1 }]);
+    if let Some(obj) = linux.as_object_mut() {
+        obj.remove("resources");
+    }
+    for m in config["mounts"].as_array_mut().into_iter().flatten() {
+        if m["destination"] == "/sys" {
+            *m = json!({ "destination": "/sys", "type": "none", "source": "/sys",
+                         "options": ["rbind", "nosuid", "noexec", "nodev", "ro"] });
+        } else if let Some(opts) = m["options"].as_array_mut() {
+            opts.retain(|o| {
+                !o.as_str()
+                    .is_some_and(|o| o.starts_with("uid=") || o.starts_with("gid="))
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,5 +123,27 @@ mod tests {
         assert_eq!(plan.process.args, ["sh"]);
         assert!(plan.process.terminal);
         assert!(run(dir.path(), false).is_err(), "must not overwrite");
+    }
+
+    #[test]
+    fn rootless_template_maps_the_caller_and_drops_the_network_namespace() {
+        let mut c = template();
+        to_rootless(&mut c, 1000, 1001);
+        let types: Vec<&str> = c["linux"]["namespaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["type"].as_str().unwrap())
+            .collect();
+        assert_eq!(types, ["pid", "ipc", "uts", "mount", "user"]);
+        assert_eq!(c["linux"]["uidMappings"][0]["hostID"], 1000);
+        assert_eq!(c["linux"]["gidMappings"][0]["hostID"], 1001);
+        let text = c["mounts"].to_string();
+        assert!(!text.contains("gid=5"), "{text}");
+        assert!(text.contains(r#""source":"/sys""#), "{text}");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("rootfs")).unwrap();
+        std::fs::write(dir.path().join("config.json"), c.to_string()).unwrap();
+        berth_spec::load(dir.path()).expect("berth accepts its rootless template");
     }
 }

@@ -19,6 +19,7 @@ mod preflight;
 mod spawn;
 
 use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -29,9 +30,13 @@ use nix::sys::stat::Mode;
 use nix::sys::wait::waitpid;
 use nix::unistd::{geteuid, mkfifo};
 
+use crate::commands::state::hook_state;
+use crate::hooks;
 use crate::init::InitContext;
+use crate::state::record::LaterHooks;
 use crate::state::{Locked, Phase, Record, Store};
 use crate::sync;
+use berth_spec::state::Status;
 pub use parent::Processes;
 
 /// The flags of `create` (and `run`).
@@ -45,6 +50,8 @@ pub struct Options {
     pub console_socket: Option<PathBuf>,
     /// `--pid-file`.
     pub pid_file: Option<PathBuf>,
+    /// `--pidfd-socket`.
+    pub pidfd_socket: Option<PathBuf>,
     /// `--no-pivot`.
     pub no_pivot: bool,
     /// `--no-new-keyring`.
@@ -81,11 +88,17 @@ pub fn create(
     let plan = loaded.plan;
     let mut prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
     let cgroup = cgroups::place(&plan, &opts.id)?;
+    let pidfd_socket = opts
+        .pidfd_socket
+        .as_ref()
+        .map(|p| UnixStream::connect(p).with_context(|| format!("--pidfd-socket {}", p.display())))
+        .transpose()?;
     let mut cleanup = Cleanup {
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
         host_mounts: plan.shares_host_mounts().then(|| plan.root.path.clone()),
         cgroup: Some(cgroup.clone()),
+        poststop: None,
     };
     cgroups::build(&cgroup, &plan)?;
     cgroups::point_mounts_at(&mut prepared.cgroups, &cgroup);
@@ -108,6 +121,7 @@ pub fn create(
         seccomp: prepared.seccomp.as_ref(),
         bind_sources: &prepared.bind_sources,
     };
+    let forks = crate::init::needs_fork(&ctx);
     let cgroup_fd = cgroups::v2_dir(&cgroup)?;
     let first = spawn::spawn(&ctx, cgroup_fd.as_ref().map(AsFd::as_fd))?;
     let first_pid = first.pid.as_raw();
@@ -120,13 +134,23 @@ pub fn create(
     let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?);
     record.cgroups = Some(cgroup.dirs().clone());
     cleanup.locked()?.save(&record)?;
-    parent::serve(&chan, &plan, &mut cleanup.procs)
+    // From here the container exists: a failure runs poststop (runtime.md
+    // lifecycle steps 12-13).
+    cleanup.poststop = Some(record.clone());
+    let hooks = parent::HookContext {
+        record: &record,
+        forks,
+    };
+    parent::serve(&chan, &plan, &mut cleanup.procs, &hooks)
         .with_context(|| format!("container {}", opts.id))?;
     // The real init, if an intermediate process cloned it.
     (record.pid, record.start_time) = cleanup.init_pid()?;
     record.phase = Phase::Created;
     if let Some(path) = &opts.pid_file {
         write_pid_file(path, record.pid)?;
+    }
+    if let Some(sock) = &pidfd_socket {
+        send_pidfd(sock, &cleanup.procs)?;
     }
     cleanup.locked()?.save(&record)?;
     Ok(Created {
@@ -165,7 +189,30 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
         version: crate::state::record::VERSION,
         cgroups: None,
         device_rules: plan.resources.devices.clone(),
+        no_process: !plan.process.is_present(),
+        hooks: LaterHooks {
+            start_container: !plan.hooks.start_container.is_empty(),
+            poststart: plan.hooks.poststart.clone(),
+            poststop: plan.hooks.poststop.clone(),
+        },
     }
+}
+
+/// Sends a pidfd of init over `--pidfd-socket` (runc 1.2's
+/// `sendPidfd`): the one from the clone, or one opened now; init is our
+/// child and not reaped, so its pid cannot have been reused.
+fn send_pidfd(sock: &UnixStream, procs: &Processes) -> anyhow::Result<()> {
+    let init = procs.init().context("no init process")?;
+    let opened;
+    let fd = match &init.pidfd {
+        Some(fd) => fd,
+        None => {
+            opened = pidfd::open(init.pid)?;
+            &opened
+        }
+    };
+    berth_linux::tty::send_fd(sock.as_fd(), fd.as_fd(), "pidfd").context("--pidfd-socket")?;
+    Ok(())
 }
 
 /// Writes `pid` (no newline, as runc) to `path` atomically.
@@ -187,6 +234,8 @@ struct Cleanup {
     host_mounts: Option<PathBuf>,
     /// The container's cgroups, removed in every hierarchy.
     cgroup: Option<berth_cgroups::Manager>,
+    /// The record, once init exists: its poststop hooks run on failure.
+    poststop: Option<Record>,
 }
 
 impl Cleanup {
@@ -207,6 +256,7 @@ impl Cleanup {
         self.procs = Processes::default();
         self.host_mounts = None;
         self.cgroup = None;
+        self.poststop = None;
         self.locked
             .take()
             .context("container directory already released")
@@ -234,6 +284,10 @@ impl Drop for Cleanup {
             if let Err(e) = berth_linux::mount::unmount_under(&rootfs) {
                 tracing::error!("cleanup after failed create: {e:#}");
             }
+        }
+        if let Some(record) = self.poststop.take() {
+            let state = hook_state(&record, Status::Stopped, 0);
+            hooks::run_warn("poststop", &record.hooks.poststop, &state);
         }
         if let Some(locked) = self.locked.take() {
             if let Err(e) = locked.destroy() {

@@ -1,16 +1,20 @@
 //! The parent's side of the handshake (see `sync::msg` for the diagram).
 
-use anyhow::{anyhow, bail, Context};
-use berth_linux::clone::Child;
 use std::os::fd::AsFd;
 
+use anyhow::{anyhow, bail, Context};
+use berth_linux::clone::Child;
 use berth_linux::{idmap, netdev, pidfd};
 use berth_spec::plan::Plan;
+use berth_spec::state::Status;
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 use nix::sys::wait::{waitpid, WaitStatus};
 use nix::unistd::{geteuid, Pid};
 
+use crate::commands::state::hook_state;
+use crate::hooks;
+use crate::state::Record;
 use crate::sync::{Channel, Msg};
 
 /// The init `create` left behind, or the processes to clean up after a
@@ -31,11 +35,32 @@ impl Processes {
     }
 }
 
+/// What the parent needs to run the runtime's hooks for init.
+#[derive(Debug)]
+pub struct HookContext<'a> {
+    /// The container's record (id, bundle, annotations… for the state).
+    pub record: &'a Record,
+    /// Whether init is cloned a second time (pid or time namespace): its
+    /// `Hooks` request may then arrive before the `InitPid` that names it.
+    pub forks: bool,
+}
+
 /// Serves init's requests until it reports `Ready` (or fails).
-pub fn serve(chan: &Channel, plan: &Plan, procs: &mut Processes) -> anyhow::Result<()> {
+pub fn serve(
+    chan: &Channel,
+    plan: &Plan,
+    procs: &mut Processes,
+    hooks: &HookContext<'_>,
+) -> anyhow::Result<()> {
+    let mut hooks_pending = false;
     loop {
         let requester = procs.init().map(|c| c.pid).context("no init process")?;
+        if hooks_pending && (procs.init.is_some() || !hooks.forks) {
+            hooks_pending = false;
+            run_runtime_hooks(chan, plan, hooks.record, requester)?;
+        }
         match chan.recv()? {
+            Some(Msg::Hooks) => hooks_pending = true,
             Some(Msg::IdMapsPlease) => {
                 // Only an unprivileged writer must deny setgroups first.
                 let deny = !geteuid().is_root();
@@ -65,6 +90,21 @@ pub fn serve(chan: &Channel, plan: &Plan, procs: &mut Processes) -> anyhow::Resu
             None => bail!("init exited before it was ready ({})", exit_of(requester)),
         }
     }
+}
+
+/// `prestart` then `createRuntime` (runc's order), with init's host pid
+/// and status `creating`; then hands init the state for its own hooks.
+fn run_runtime_hooks(
+    chan: &Channel,
+    plan: &Plan,
+    record: &Record,
+    init: Pid,
+) -> anyhow::Result<()> {
+    let state = hook_state(record, Status::Creating, init.as_raw());
+    hooks::run_all("prestart", &plan.hooks.prestart, &state)?;
+    hooks::run_all("createRuntime", &plan.hooks.create_runtime, &state)?;
+    chan.send(&Msg::HooksDone { state })?;
+    Ok(())
 }
 
 /// Moves `linux.netDevices` into the network namespace of `pid` (our

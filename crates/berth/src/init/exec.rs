@@ -22,9 +22,13 @@ pub struct Program {
 
 /// Resolves the executable (an absolute or relative path, or a name looked
 /// up in the container's `PATH`), builds argv and envp, sets the umask and
-/// marks every fd beyond stdio and `--preserve-fds` close-on-exec.
-pub fn prepare(ctx: &InitContext<'_>) -> anyhow::Result<Program> {
+/// marks every fd beyond stdio and `--preserve-fds` close-on-exec. `None`
+/// when the config has no `process`.
+pub fn prepare(ctx: &InitContext<'_>) -> anyhow::Result<Option<Program>> {
     let process = &ctx.plan.process;
+    if !process.is_present() {
+        return Ok(None);
+    }
     let path = find_executable(process)?;
     let env = environment(process);
     let cstr = |s: &[u8]| CString::new(s).context("NUL byte in process.args or process.env");
@@ -43,7 +47,7 @@ pub fn prepare(ctx: &InitContext<'_>) -> anyhow::Result<Program> {
     attrs::set_umask(process.user.umask);
     let first = 3 + i32::try_from(ctx.preserve_fds).context("--preserve-fds")?;
     fd::cloexec_from(first)?;
-    Ok(program)
+    Ok(Some(program))
 }
 
 /// runc's rule: a name with a `/` is a path; otherwise search `PATH`.
@@ -150,6 +154,16 @@ pub fn exec(program: &Program) -> anyhow::Error {
         .to_string_lossy()
         .into_owned();
     anyhow::anyhow!("exec {path}: {}", err.desc())
+}
+
+/// After `start` released init and a later step failed: `E` and the error
+/// into the exec fifo, for a `start` that waits (`commands::start`). Short
+/// enough never to fill the pipe, so it cannot block.
+pub fn report_to_start(ctx: &InitContext<'_>, err: &anyhow::Error) {
+    let (_, writer) = ctx.fifo;
+    let mut msg = format!("E{err:#}").into_bytes();
+    msg.truncate(4000);
+    let _ = nix::unistd::write(writer.as_fd(), &msg);
 }
 
 #[cfg(test)]

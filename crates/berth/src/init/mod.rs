@@ -8,6 +8,7 @@
 mod console;
 mod exec;
 mod fds;
+mod hooks;
 mod namespaces;
 mod passwd_file;
 mod rootfs;
@@ -20,6 +21,8 @@ use berth_linux::clone::{self, Options};
 use berth_linux::mount::CgroupLayout;
 use berth_linux::SysError;
 use berth_spec::plan::{NsKind, Plan};
+
+use anyhow::Context;
 
 use crate::sync::{Channel, Msg};
 
@@ -56,6 +59,12 @@ pub struct InitContext<'a> {
     /// Per `mounts` entry: the bind source, opened (as a detached mount
     /// tree) before any user namespace, or `None` to use its path.
     pub bind_sources: &'a [Option<OwnedFd>],
+}
+
+/// Whether init clones the real init a second time (a pid or time
+/// namespace applies only to children); the parent needs to know.
+pub fn needs_fork(ctx: &InitContext<'_>) -> bool {
+    namespaces::needs_fork(ctx)
 }
 
 /// init's entry point; returns the exit code of the process it runs in.
@@ -113,19 +122,34 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
 /// From inside every namespace to the exec of the user process.
 fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     namespaces::configure(ctx)?;
-    rootfs::build(ctx)?;
+    let state = rootfs::build(ctx)?;
     console::setup(ctx)?;
     rootfs::finish(ctx)?;
     security::apply(ctx)?;
     let program = exec::prepare(ctx)?;
     ctx.chan.send(&Msg::Ready)?;
     exec::wait_for_start(ctx)?;
-    let err = match security::late_seccomp(ctx) {
-        Ok(()) => exec::exec(&program),
+    let err = match start(ctx, state, program) {
+        Ok(never) => match never {},
         Err(err) => err,
     };
-    // The parent is gone by now: the container's stderr is the only
-    // place left to say why.
+    // The parent is gone by now: the container's stderr and, when it
+    // waits for us, `start` are the only places left to say why.
     eprintln!("berth: {err:#}");
+    exec::report_to_start(ctx, &err);
     Err(err)
+}
+
+/// After `start`: the startContainer hooks, seccomp if it waited for now,
+/// the exec. `start` refuses a config without `process`; this is the
+/// backstop.
+fn start(
+    ctx: &InitContext<'_>,
+    state: Option<berth_spec::state::State>,
+    program: Option<exec::Program>,
+) -> anyhow::Result<Infallible> {
+    let program = program.context("the config has no process to start")?;
+    hooks::start_container(ctx, state)?;
+    security::late_seccomp(ctx)?;
+    Err(exec::exec(&program))
 }

@@ -9,16 +9,19 @@ use anyhow::Context;
 use berth_linux::mount::{finish_readonly_dev, mount_entry, Create, RootDir};
 use berth_linux::{attrs, devices, rootfs};
 use berth_spec::plan::{MountKind, NsKind};
+use berth_spec::state::State;
 use nix::fcntl::OFlag;
 
 use super::InitContext;
 
-/// Everything before and including the switch to the new root.
+/// Everything before and including the switch to the new root, with the
+/// hooks that run before `pivot_root` (their state is returned for
+/// `startContainer`).
 ///
 /// Without a mount namespace of its own (none listed: the container
 /// shares berth's), the host's propagation is left alone and the switch is
 /// a chroot; the mounts are removed at delete.
-pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Option<State>> {
     let plan = ctx.plan;
     let path = &plan.root.path;
     let own_mounts = !plan.shares_host_mounts();
@@ -48,15 +51,18 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         devices::ptmx(&root)?;
     }
     drop(root);
+    let state = super::hooks::before_pivot(ctx)?;
     if !own_mounts {
-        return Ok(rootfs::chroot_into(path)?);
+        rootfs::chroot_into(path)?;
+        return Ok(state);
     }
     if ctx.no_pivot {
         rootfs::move_root(path).context("--no-pivot")?;
     } else {
         rootfs::pivot(path)?;
     }
-    rootfs::set_root_propagation(plan.rootfs_propagation).context("linux.rootfsPropagation")
+    rootfs::set_root_propagation(plan.rootfs_propagation).context("linux.rootfsPropagation")?;
+    Ok(state)
 }
 
 /// After the switch: sysctls (before /proc/sys becomes read-only), then

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use berth_spec::plan::Hook;
 use serde::{Deserialize, Serialize};
 
 /// How far `create` got. Later statuses (running, stopped) are never
@@ -56,6 +57,34 @@ pub struct Record {
     /// `linux.resources.devices` at create (`update` cannot change them).
     #[serde(default)]
     pub device_rules: Vec<berth_spec::resources::DeviceRule>,
+    /// The config has no `process`: `start` must refuse (config.md).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub no_process: bool,
+    /// The hooks later commands run or wait for.
+    #[serde(default, skip_serializing_if = "LaterHooks::is_empty")]
+    pub hooks: LaterHooks,
+}
+
+/// The hooks of the config that run after `create`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LaterHooks {
+    /// init runs `startContainer` hooks after `start` releases it: `start`
+    /// then waits for the exec to report their failure.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub start_container: bool,
+    /// `poststart`, run by `start` once init has exec'd the process.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststart: Vec<Hook>,
+    /// `poststop`, run by `delete`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub poststop: Vec<Hook>,
+}
+
+impl LaterHooks {
+    /// No hook after `create`.
+    pub fn is_empty(&self) -> bool {
+        !self.start_container && self.poststart.is_empty() && self.poststop.is_empty()
+    }
 }
 
 /// The format `create` writes.

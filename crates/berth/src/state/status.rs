@@ -49,6 +49,8 @@ mod tests {
             version: super::super::record::VERSION,
             cgroups: None,
             device_rules: Vec::new(),
+            no_process: false,
+            hooks: Default::default(),
         }
     }
 

@@ -286,6 +286,8 @@ mod tests {
             version: crate::state::record::VERSION,
             cgroups: None,
             device_rules: Vec::new(),
+            no_process: false,
+            hooks: Default::default(),
         }
     }
 

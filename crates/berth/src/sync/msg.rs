@@ -17,13 +17,17 @@
 //!  NetDevicesDone ─────────────────────────────▶
 //!                                                 pid/time namespace pending: clone again;
 //!                        ◀──────────────────────  InitPid { pid }   the first child exits
-//!                                                 lo up, hostname, mounts, devices,
+//!                                                 lo up, hostname, mounts, devices
+//!                        ◀──────────────────────  Hooks             (only when the config has
+//!  run prestart, createRuntime hooks                                 hooks init needs)
+//!  HooksDone { state } ────────────────────────▶  run createContainer hooks
 //!                                                 pivot_root, sysctl, console, masked and
 //!                                                 read-only paths, rlimits, user, caps,
 //!                                                 executable and cwd checked
 //!                        ◀──────────────────────  Ready             or Error { errno, msg },
 //!  write --pid-file, state "created", exit                          then _exit(1)
 //!                                                 block on exec.fifo until `berth start`
+//!                                                 run startContainer hooks
 //!                                                 execve(process.args)
 //! ```
 //!
@@ -31,6 +35,7 @@
 //! never split or merged; EOF means every init-side copy of the socket was
 //! closed (by exit or by execve, as it is close-on-exec).
 
+use berth_spec::state::State;
 use serde::{Deserialize, Serialize};
 
 /// One message of the create handshake.
@@ -52,6 +57,15 @@ pub enum Msg {
     InitPid {
         /// Pid of the real init, in the parent's pid namespace.
         pid: i32,
+    },
+    /// init → parent: my mounts are done, before `pivot_root`: run the
+    /// `prestart` and `createRuntime` hooks.
+    Hooks,
+    /// parent → init: those hooks succeeded; here is the state for init's
+    /// own hooks (status `creating`, init's pid on the host).
+    HooksDone {
+        /// The state the parent's hooks got.
+        state: State,
     },
     /// init → parent: the container is built; init waits for `start`.
     Ready,

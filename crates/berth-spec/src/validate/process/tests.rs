@@ -4,10 +4,12 @@ use crate::plan::{CapSet, User};
 use crate::validate::testutil::{err, invalid, minimal, plan};
 
 #[test]
-fn process_is_required() {
+fn process_is_optional_until_start() {
     let mut c = minimal();
     c.as_object_mut().unwrap().remove("process");
-    assert_eq!(invalid(&c), err("process", "required"));
+    let p = plan(&c);
+    assert!(!p.process.is_present());
+    assert_eq!(p.process.capabilities.bounding, CapSet(0));
 }
 
 #[test]
