@@ -57,6 +57,10 @@ pub struct Options<'a> {
     pub sibling: bool,
     /// Start the child in this cgroup (`CLONE_INTO_CGROUP`, cgroup v2 only).
     pub cgroup: Option<BorrowedFd<'a>>,
+    /// The caller is itself a fork-style child that started no thread, so
+    /// the `/proc/self/stat` check is skipped: after joining another mount
+    /// and pid namespace, `/proc/self` is not the caller's (`exec`).
+    pub known_single_threaded: bool,
 }
 
 /// Clones the caller with `ns_flags` (`CLONE_NEW*` bits) and runs `child` in
@@ -65,7 +69,7 @@ pub struct Options<'a> {
 /// Falls back to `clone(2)` where `clone3(2)` is missing (Linux < 5.3); the
 /// fallback cannot start the child in a cgroup.
 pub fn spawn(ns_flags: u64, opts: Options<'_>, child: impl FnOnce() -> i32) -> SysResult<Child> {
-    if proc::thread_count()? != 1 {
+    if !opts.known_single_threaded && proc::thread_count()? != 1 {
         // A fork-style clone copies only the calling thread; other threads'
         // locks would stay held forever in the child.
         return Err(SysError::new(

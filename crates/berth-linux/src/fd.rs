@@ -1,6 +1,6 @@
 //! File descriptors: none of the runtime's may reach the container.
 
-use std::os::fd::{BorrowedFd, RawFd};
+use std::os::fd::{BorrowedFd, OwnedFd, RawFd};
 
 use nix::errno::Errno;
 use nix::fcntl::{fcntl, FcntlArg, FdFlag};
@@ -158,9 +158,61 @@ pub fn give_stdio_to(uid: u32) -> SysResult<()> {
     Ok(())
 }
 
+/// Receives one datagram from the unix socket `sock` into `buf`, with the
+/// fd sent alongside it (SCM_RIGHTS), if any. Returns the datagram's length
+/// (0 at EOF). Received fds are close-on-exec.
+pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<(usize, Option<OwnedFd>)> {
+    use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
+    use std::os::fd::{AsRawFd, FromRawFd};
+    let mut iov = [std::io::IoSliceMut::new(buf)];
+    let mut space = nix::cmsg_space!([RawFd; 1]);
+    let msg = loop {
+        match recvmsg::<()>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        ) {
+            Err(Errno::EINTR) => continue,
+            other => break other.op("recvmsg")?,
+        }
+    };
+    let mut fd = None;
+    for cmsg in msg.cmsgs().op("recvmsg")? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            for &raw in &fds {
+                // SAFETY: the kernel installed this fd in our table for us
+                // (SCM_RIGHTS); nothing else owns it. Extra fds are owned
+                // and dropped (closed) here.
+                let owned = unsafe { OwnedFd::from_raw_fd(raw) };
+                fd.get_or_insert(owned);
+            }
+        }
+    }
+    Ok((msg.bytes, fd))
+}
+
+/// Sends `bytes` as one datagram over the unix socket `sock`, with `fd`
+/// alongside (SCM_RIGHTS).
+pub fn send_with_fd(sock: BorrowedFd<'_>, bytes: &[u8], fd: BorrowedFd<'_>) -> SysResult<()> {
+    use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
+    use std::os::fd::AsRawFd;
+    let fds = [fd.as_raw_fd()];
+    let cmsg = [ControlMessage::ScmRights(&fds)];
+    let iov = [std::io::IoSlice::new(bytes)];
+    loop {
+        match sendmsg::<()>(sock.as_raw_fd(), &iov, &cmsg, MsgFlags::MSG_NOSIGNAL, None) {
+            Err(Errno::EINTR) => continue,
+            other => return other.map(drop).op("sendmsg"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use nix::sys::socket::{socketpair, AddressFamily, SockFlag, SockType};
+    use std::os::fd::AsFd;
 
     #[test]
     fn gaps_skip_the_kept_fds() {
@@ -168,5 +220,27 @@ mod tests {
         assert_eq!(gaps(3, &[]), [(3, all)]);
         assert_eq!(gaps(3, &[7, 4, 2, 7, 5]), [(3, 3), (6, 6), (8, all)]);
         assert_eq!(gaps(5, &[5, 6]), [(7, all)]);
+    }
+
+    #[test]
+    fn an_fd_crosses_a_socketpair_with_its_datagram() {
+        let (a, b) = socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::SOCK_CLOEXEC,
+        )
+        .expect("socketpair");
+        let file = tempfile::tempfile().expect("tempfile");
+        send_with_fd(a.as_fd(), b"hello", file.as_fd()).expect("send");
+        let mut buf = [0u8; 16];
+        let (n, fd) = recv_with_fd(b.as_fd(), &mut buf).expect("recv");
+        assert_eq!(&buf[..n], b"hello");
+        let fd = fd.expect("an fd came along");
+        let (ours, theirs) = (
+            fstat(file.as_fd()).expect("fstat"),
+            fstat(fd.as_fd()).expect("fstat"),
+        );
+        assert_eq!((ours.st_dev, ours.st_ino), (theirs.st_dev, theirs.st_ino));
     }
 }

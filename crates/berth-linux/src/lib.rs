@@ -8,12 +8,14 @@
 pub mod attrs;
 pub mod bpf;
 pub mod caps;
+pub mod cgroup_member;
 pub mod clone;
 pub mod cred;
 pub mod devices;
 pub mod error;
 pub mod fd;
 pub mod idmap;
+pub mod lsm;
 pub mod mount;
 pub mod namespace;
 pub mod net;

@@ -63,6 +63,38 @@ pub fn join(fd: impl AsFd, kind: NsKind) -> Result<(), SysError> {
     nix::sched::setns(fd, flag).map_err(|errno| SysError::new(setns_op(kind), errno))
 }
 
+/// The `CLONE_NEW*` flags of the namespaces process `pid` is in that this
+/// process is not: what `exec` must join. A namespace file missing on
+/// either side (a kernel without that kind) is skipped.
+pub fn differing(pid: nix::unistd::Pid) -> Result<u64, SysError> {
+    let mut flags = 0;
+    for kind in NsKind::ALL {
+        let theirs = PathBuf::from(format!("/proc/{pid}/ns/{}", kind.proc_name()));
+        let ours = PathBuf::from(format!("/proc/self/ns/{}", kind.proc_name()));
+        let id = |p: &Path| match nix::sys::stat::stat(p) {
+            Ok(st) => Ok(Some((st.st_dev, st.st_ino))),
+            Err(Errno::ENOENT) => Ok(None),
+            Err(errno) => Err(SysError::at("stat", p, errno)),
+        };
+        if let (Some(a), Some(b)) = (id(&theirs)?, id(&ours)?) {
+            if a != b {
+                flags |= kind.clone_flag();
+            }
+        }
+    }
+    Ok(flags)
+}
+
+/// `setns(2)` with a pidfd: joins every namespace in `flags` of the process
+/// `pidfd` refers to, in one atomic step (the kernel enters the user
+/// namespace first). A pid or time namespace applies to children only.
+pub fn join_process(pidfd: impl AsFd, flags: u64) -> Result<(), SysError> {
+    if flags == 0 {
+        return Ok(());
+    }
+    nix::sched::setns(pidfd, clone_flags(flags)).op("setns pidfd")
+}
+
 /// `unshare(2)` with `flags` (`CLONE_NEW*` bits).
 pub fn unshare(flags: u64) -> Result<(), SysError> {
     if flags == 0 {
@@ -103,6 +135,16 @@ mod tests {
             }
             open_checked(&path, kind).expect("own namespace opens as its kind");
         }
+    }
+
+    #[test]
+    fn we_differ_from_ourselves_in_nothing() {
+        assert_eq!(differing(nix::unistd::Pid::this()).expect("stat"), 0);
+        join_process(
+            crate::pidfd::open(nix::unistd::Pid::this()).expect("pidfd"),
+            0,
+        )
+        .expect("joining nothing is a no-op");
     }
 
     #[test]

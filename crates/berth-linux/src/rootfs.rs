@@ -262,6 +262,16 @@ pub fn chroot_into(rootfs: &Path) -> SysResult<()> {
     chdir("/").op("chdir /")
 }
 
+/// Makes the directory open at `root` the root and cwd: how `exec` takes
+/// the root of the container's init (opened as `/proc/<pid>/root` before
+/// joining its mount namespace), which setns(2) alone would not give when
+/// init chrooted (`--no-pivot`, or no mount namespace of its own).
+pub fn chroot_to(root: std::os::fd::BorrowedFd<'_>) -> SysResult<()> {
+    nix::unistd::fchdir(root).op("fchdir to the container's root")?;
+    chroot(".").op("chroot to the container's root")?;
+    chdir("/").op("chdir /")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,36 +1,68 @@
-//! Forwarding signals from `berth run` to the container's init, as runc's
-//! `run` does, so that Ctrl-C or a `kill` of berth reaches the container.
+//! Forwarding signals from `berth run` and `berth exec` to the container's
+//! process, as runc does, so that Ctrl-C or a `kill` of berth reaches it.
+//!
+//! The handler can be installed before the target is known ([`catch`]):
+//! signals that arrive meanwhile are kept and delivered once
+//! [`set_target`] names the process, so none is lost while it starts.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
 use nix::sys::signal::{sigaction, SaFlags, SigAction, SigHandler, SigSet, Signal};
 use nix::unistd::Pid;
 
 use crate::error::{Op, SysResult};
 
-/// The pid signals are forwarded to; 0 when none.
+/// The pid signals are forwarded to; 0 while none is known.
 static TARGET: AtomicI32 = AtomicI32::new(0);
+/// Signals (bit N for signal N) caught before a target was known.
+static PENDING: AtomicU64 = AtomicU64::new(0);
 
 extern "C" fn forward(signal: libc::c_int) {
-    let pid = TARGET.load(Ordering::Relaxed);
+    let pid = TARGET.load(Ordering::SeqCst);
     if pid > 0 {
         // SAFETY: kill(2) is async-signal-safe; a failure (target gone) is
         // deliberately ignored.
         unsafe { libc::kill(pid, signal) };
+    } else if (1..64).contains(&signal) {
+        PENDING.fetch_or(1u64 << signal, Ordering::SeqCst);
+    }
+}
+
+/// Installs the forwarding handler for each of `signals`; until
+/// [`set_target`], they are kept.
+pub fn catch(signals: &[Signal]) -> SysResult<()> {
+    install(signals, SigHandler::Handler(forward))
+}
+
+/// Forwards from now on to `pid`, first delivering what was kept.
+pub fn set_target(pid: Pid) {
+    TARGET.store(pid.as_raw(), Ordering::SeqCst);
+    let pending = PENDING.swap(0, Ordering::SeqCst);
+    for signal in (1..64).filter(|s| pending & (1u64 << s) != 0) {
+        // SAFETY: kill(2) with a pid and a signal number; a failure (target
+        // gone) is deliberately ignored.
+        unsafe { libc::kill(pid.as_raw(), signal) };
     }
 }
 
 /// Forwards each of `signals` delivered to this process to `pid`.
 pub fn forward_to(pid: Pid, signals: &[Signal]) -> SysResult<()> {
-    TARGET.store(pid.as_raw(), Ordering::Relaxed);
-    let action = SigAction::new(
-        SigHandler::Handler(forward),
-        SaFlags::SA_RESTART,
-        SigSet::empty(),
-    );
+    catch(signals)?;
+    set_target(pid);
+    Ok(())
+}
+
+/// Gives each of `signals` its default action again (in a child that
+/// inherited [`catch`]'s handler).
+pub fn restore_default(signals: &[Signal]) -> SysResult<()> {
+    install(signals, SigHandler::SigDfl)
+}
+
+fn install(signals: &[Signal], handler: SigHandler) -> SysResult<()> {
+    let action = SigAction::new(handler, SaFlags::SA_RESTART, SigSet::empty());
     for &signal in signals {
-        // SAFETY: the handler only loads an atomic and calls kill(2), both
-        // async-signal-safe; it touches no other state of this process.
+        // SAFETY: the handler only loads and updates atomics and calls
+        // kill(2), all async-signal-safe; it touches no other state.
         unsafe { sigaction(signal, &action) }.op("sigaction")?;
     }
     Ok(())

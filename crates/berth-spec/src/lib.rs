@@ -21,6 +21,6 @@ pub mod state;
 mod validate;
 
 pub use error::Error;
-pub use load::{load, load_str, load_with_warnings, Loaded};
+pub use load::{load, load_process, load_process_bytes, load_str, load_with_warnings, Loaded};
 pub use plan::Plan;
 pub use validate::Warning;

@@ -9,9 +9,11 @@
 use std::fs;
 use std::path::Path;
 
-use oci_spec::runtime::Spec;
+use oci_spec::runtime::{Process as OciProcess, Spec};
+use serde::de::DeserializeOwned;
 use serde_json::error::Category;
 
+use crate::plan::Process;
 use crate::validate::{self, Invalid, Warning};
 use crate::{Error, Plan};
 
@@ -48,8 +50,37 @@ pub fn load_str(json: &str, bundle: &Path, file: &Path) -> Result<Loaded, Error>
     load_bytes(json.as_bytes(), bundle, file)
 }
 
+/// Reads and validates a process.json (what `exec --process` is given:
+/// the `process` object of a config on its own). Errors name the JSON path
+/// inside that file (`args`, `user.uid`, `capabilities.bounding[2]`).
+pub fn load_process(file: &Path) -> Result<Process, Error> {
+    let json = fs::read(file).map_err(|source| Error::Read {
+        file: file.to_path_buf(),
+        source,
+    })?;
+    load_process_bytes(&json, file)
+}
+
+/// [`load_process`] on the file's contents; `file` names it in errors.
+pub fn load_process_bytes(json: &[u8], file: &Path) -> Result<Process, Error> {
+    let p: OciProcess = parse(json, "process.").map_err(|(path, msg)| Error::Parse {
+        file: file.to_path_buf(),
+        path,
+        msg,
+    })?;
+    validate::process_only(&p).map_err(|Invalid { path, msg }| Error::Invalid {
+        file: file.to_path_buf(),
+        // The rules name paths as in a config.json; this file is the
+        // `process` object itself.
+        path: path
+            .strip_prefix("process.")
+            .map_or(path.clone(), str::to_string),
+        msg,
+    })
+}
+
 fn load_bytes(json: &[u8], bundle: &Path, file: &Path) -> Result<Loaded, Error> {
-    let spec = parse(json).map_err(|(path, msg)| Error::Parse {
+    let spec: Spec = parse(json, "").map_err(|(path, msg)| Error::Parse {
         file: file.to_path_buf(),
         path,
         msg,
@@ -68,10 +99,13 @@ fn load_bytes(json: &[u8], bundle: &Path, file: &Path) -> Result<Loaded, Error> 
     Ok(Loaded { plan, warnings })
 }
 
-/// The spec, or the (path, message) of the first problem.
-fn parse(json: &[u8]) -> Result<Spec, (String, String)> {
+/// The value, or the (path, message) of the first problem. `shape_prefix`
+/// is where the value sits in a config.json (`process.` for a process.json),
+/// for the wording of unknown-name messages.
+fn parse<T: DeserializeOwned>(json: &[u8], shape_prefix: &str) -> Result<T, (String, String)> {
     let de = &mut serde_json::Deserializer::from_slice(json);
-    let spec: Spec = serde_path_to_error::deserialize(&mut *de).map_err(|e| describe(&e))?;
+    let spec: T =
+        serde_path_to_error::deserialize(&mut *de).map_err(|e| describe(&e, shape_prefix))?;
     // Trailing garbage after the object is a syntax error too.
     de.end().map_err(|e| located(&e))?;
     Ok(spec)
@@ -82,7 +116,10 @@ fn located(e: &serde_json::Error) -> (String, String) {
     (format!("line {} column {}", e.line(), e.column()), bare(e))
 }
 
-fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> (String, String) {
+fn describe(
+    e: &serde_path_to_error::Error<serde_json::Error>,
+    shape_prefix: &str,
+) -> (String, String) {
     let inner = e.inner();
     if inner.classify() != Category::Data {
         return located(inner);
@@ -93,7 +130,8 @@ fn describe(e: &serde_path_to_error::Error<serde_json::Error>) -> (String, Strin
     } else {
         path.to_string()
     };
-    (shown, friendly(&shape(path), bare(inner)))
+    let shape = format!("{shape_prefix}{}", shape(path));
+    (shown, friendly(&shape, bare(inner)))
 }
 
 /// serde_json's message without the " at line L column C" it appends.

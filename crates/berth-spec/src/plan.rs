@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use serde::{Deserialize, Serialize};
+
 /// Everything berth needs to build one container.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Plan {
@@ -86,7 +88,7 @@ pub struct Root {
 }
 
 /// `process`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Process {
     /// `process.args`; never empty.
     pub args: Vec<String>,
@@ -108,6 +110,14 @@ pub struct Process {
     pub no_new_privileges: bool,
     /// `process.oomScoreAdj`; `None` inherits the runtime's value.
     pub oom_score_adj: Option<i32>,
+    /// `process.apparmorProfile`; `None` (or absent, or "") leaves the
+    /// AppArmor confinement alone.
+    #[serde(default)]
+    pub apparmor_profile: Option<String>,
+    /// `process.selinuxLabel`; `None` (or absent, or "") leaves the SELinux
+    /// label alone.
+    #[serde(default)]
+    pub selinux_label: Option<String>,
 }
 
 impl Process {
@@ -130,6 +140,8 @@ impl Process {
             rlimits: Vec::new(),
             no_new_privileges: false,
             oom_score_adj: None,
+            apparmor_profile: None,
+            selinux_label: None,
         }
     }
 
@@ -184,7 +196,7 @@ pub struct Hook {
 }
 
 /// `process.user`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
     /// `uid`, as seen inside the container.
     pub uid: u32,
@@ -198,13 +210,20 @@ pub struct User {
 
 /// A set of capabilities as a bit mask: bit N is capability number N
 /// (`CAP_CHOWN` is bit 0), as in `/proc/<pid>/status`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CapSet(pub u64);
 
 impl CapSet {
     /// Whether capability number `cap` is in the set.
     pub fn contains(self, cap: u8) -> bool {
         cap < 64 && self.0 & (1u64 << cap) != 0
+    }
+
+    /// The number of capability `name` (`CAP_KILL`), in the kernel's
+    /// numbering (`linux/capability.h`, via the `caps` crate).
+    pub fn number_of(name: &str) -> Option<u8> {
+        use std::str::FromStr;
+        caps::Capability::from_str(name).ok().map(|c| c.index())
     }
 
     /// The capability numbers in the set, lowest first.
@@ -214,7 +233,7 @@ impl CapSet {
 }
 
 /// `process.capabilities`: the five sets.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Capabilities {
     /// `bounding`.
     pub bounding: CapSet,
@@ -228,8 +247,9 @@ pub struct Capabilities {
     pub ambient: CapSet,
 }
 
-/// One `process.rlimits` entry.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// One `process.rlimits` entry. Serialised with its name; read back, the
+/// name is looked up again (see [`Rlimit::by_name`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Rlimit {
     /// The `RLIMIT_*` name as written in the config, e.g. `RLIMIT_NOFILE`.
     pub name: &'static str,
@@ -239,6 +259,57 @@ pub struct Rlimit {
     pub soft: u64,
     /// `hard`.
     pub hard: u64,
+}
+
+/// The `RLIMIT_*` names of `setrlimit(2)` and their resource numbers.
+/// `berth-linux` passes the number to glibc's `prlimit`, whose type for it
+/// is `u32`.
+pub(crate) const RLIMITS: [(&str, u32); 16] = [
+    ("RLIMIT_CPU", libc::RLIMIT_CPU),
+    ("RLIMIT_FSIZE", libc::RLIMIT_FSIZE),
+    ("RLIMIT_DATA", libc::RLIMIT_DATA),
+    ("RLIMIT_STACK", libc::RLIMIT_STACK),
+    ("RLIMIT_CORE", libc::RLIMIT_CORE),
+    ("RLIMIT_RSS", libc::RLIMIT_RSS),
+    ("RLIMIT_NPROC", libc::RLIMIT_NPROC),
+    ("RLIMIT_NOFILE", libc::RLIMIT_NOFILE),
+    ("RLIMIT_MEMLOCK", libc::RLIMIT_MEMLOCK),
+    ("RLIMIT_AS", libc::RLIMIT_AS),
+    ("RLIMIT_LOCKS", libc::RLIMIT_LOCKS),
+    ("RLIMIT_SIGPENDING", libc::RLIMIT_SIGPENDING),
+    ("RLIMIT_MSGQUEUE", libc::RLIMIT_MSGQUEUE),
+    ("RLIMIT_NICE", libc::RLIMIT_NICE),
+    ("RLIMIT_RTPRIO", libc::RLIMIT_RTPRIO),
+    ("RLIMIT_RTTIME", libc::RLIMIT_RTTIME),
+];
+
+impl Rlimit {
+    /// The canonical name and resource number of `RLIMIT_*` name `name`.
+    pub fn by_name(name: &str) -> Option<(&'static str, u32)> {
+        RLIMITS.iter().find(|(n, _)| *n == name).copied()
+    }
+}
+
+/// An [`Rlimit`] as stored (in a container's state record).
+#[derive(Deserialize)]
+struct RlimitRecord {
+    name: String,
+    soft: u64,
+    hard: u64,
+}
+
+impl<'de> Deserialize<'de> for Rlimit {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let r = RlimitRecord::deserialize(d)?;
+        let (name, resource) = Rlimit::by_name(&r.name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown rlimit {:?}", r.name)))?;
+        Ok(Rlimit {
+            name,
+            resource,
+            soft: r.soft,
+            hard: r.hard,
+        })
+    }
 }
 
 /// The kinds of namespace in `linux.namespaces[].type`.
@@ -425,7 +496,7 @@ pub struct Device {
 }
 
 /// `linux.seccomp`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seccomp {
     /// `defaultAction` (with `defaultErrnoRet` folded in).
     pub default_action: SeccompAction,
@@ -438,7 +509,7 @@ pub struct Seccomp {
 }
 
 /// What a seccomp rule does to a matching system call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SeccompAction {
     /// `SCMP_ACT_KILL` and `SCMP_ACT_KILL_THREAD`.
     KillThread,
@@ -457,7 +528,7 @@ pub enum SeccompAction {
 }
 
 /// `linux.seccomp.flags`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SeccompFlag {
     /// `SECCOMP_FILTER_FLAG_LOG`.
     Log,
@@ -470,7 +541,7 @@ pub enum SeccompFlag {
 }
 
 /// One `linux.seccomp.syscalls` entry.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyscallRule {
     /// `names`: never empty.
     pub names: Vec<String>,
@@ -482,7 +553,7 @@ pub struct SyscallRule {
 }
 
 /// One condition on a system call argument.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyscallArg {
     /// `index`: 0 to 5.
     pub index: u32,
@@ -495,7 +566,7 @@ pub struct SyscallArg {
 }
 
 /// `linux.seccomp.syscalls[].args[].op`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ArgOp {
     /// `SCMP_CMP_NE`.
     NotEqual,

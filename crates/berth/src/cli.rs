@@ -49,6 +49,8 @@ pub enum Command {
     Start(IdArg),
     /// Create and start a container, wait for it and delete it.
     Run(RunArgs),
+    /// Run a new process inside a container.
+    Exec(Box<ExecArgs>),
     /// Print the state of a container as JSON.
     State(IdArg),
     /// Send a signal to a container's init (default SIGTERM).
@@ -149,6 +151,68 @@ pub struct RunArgs {
     pub no_subreaper: bool,
 }
 
+/// `exec`: runc's flags.
+#[derive(Debug, Args, Default)]
+pub struct ExecArgs {
+    /// The container id.
+    pub id: String,
+    /// The command and its arguments (none with --process).
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+    /// A process.json (the `process` object of a config) to run instead of
+    /// a command; the other process flags are then ignored, as by runc.
+    #[arg(short, long)]
+    pub process: Option<PathBuf>,
+    /// Allocate a pseudo-terminal.
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Unix socket to which the pty master is sent.
+    #[arg(long)]
+    pub console_socket: Option<PathBuf>,
+    /// Return once the process has started.
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Write the process's pid to this file.
+    #[arg(long)]
+    pub pid_file: Option<PathBuf>,
+    /// Add KEY=value to the environment.
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    /// Working directory inside the container.
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// `uid[:gid]`.
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Additional group ids.
+    #[arg(short = 'g', long)]
+    pub additional_gids: Vec<u32>,
+    /// Add a capability (bounding, effective, permitted, ambient).
+    #[arg(short = 'c', long)]
+    pub cap: Vec<String>,
+    /// Set no_new_privs for the process.
+    #[arg(long)]
+    pub no_new_privs: bool,
+    /// Pass this many fds (3, 4, …) on to the process.
+    #[arg(long, default_value_t = 0)]
+    pub preserve_fds: u32,
+    /// SELinux label for the process.
+    #[arg(long)]
+    pub process_label: Option<String>,
+    /// AppArmor profile for the process.
+    #[arg(long)]
+    pub apparmor: Option<String>,
+    /// Run in an existing sub-cgroup of the container's: `[controller:]path`.
+    #[arg(long)]
+    pub cgroup: Vec<String>,
+    /// Exec even when the container is paused.
+    #[arg(long)]
+    pub ignore_paused: bool,
+    /// Accepted for runc compatibility.
+    #[arg(long, hide = true)]
+    pub no_subreaper: bool,
+}
+
 /// `kill`.
 #[derive(Debug, Args)]
 pub struct KillArgs {
@@ -204,6 +268,8 @@ mod tests {
             "berth kill c1 KILL",
             "berth delete --force c1",
             "berth list --format json -q",
+            "berth exec -t -e A=1 --cwd /tmp -u 1:2 -g 3 --cap CAP_KILL c1 sh -c true",
+            "berth exec --process /p.json --detach --pid-file /pid c1",
         ] {
             let cli = Cli::try_parse_from(line.split(' ')).unwrap_or_else(|e| panic!("{line}: {e}"));
             assert!(cli.command.is_some(), "{line}");

@@ -36,6 +36,7 @@ fn dispatch(cli: &Cli, command: &Command, store: &Store) -> anyhow::Result<i32> 
         Command::Create(args) => commands::create::run(store, args).map(|()| 0),
         Command::Start(arg) => commands::start::run(store, &arg.id).map(|()| 0),
         Command::Run(args) => commands::run::run(store, args),
+        Command::Exec(args) => commands::exec::run(store, args),
         Command::State(arg) => commands::state::run(store, &arg.id).map(|()| 0),
         Command::Kill(args) => commands::kill::run(store, args).map(|()| 0),
         Command::Delete(args) => commands::delete::run(store, args).map(|()| 0),

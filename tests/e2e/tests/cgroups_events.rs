@@ -3,7 +3,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use berth_test_harness::wait::eventually;
-use berth_test_harness::{json, require, temp_dir, unique_id, Bundle, Runtime};
+use berth_test_harness::{json, require, temp_dir, unique_id, Bundle, Opts, Runtime};
 use serde_json::Value;
 
 const MIB: u64 = 1 << 20;
@@ -69,7 +69,7 @@ fn a_memory_hog_in_a_32_mib_container_makes_an_oom_event() {
     let id = unique_id();
     rt.create(&id, &b, &[]).ok();
     rt.start(&id).ok();
-    let ev = rt.spawn_cmd(&["events", "--interval", "100ms", &id]);
+    let ev = rt.spawn_cmd(&["events", "--interval", "100ms", &id], Opts::default());
     // A stats line means events has read the OOM counter's baseline.
     eventually("a first stats event", || {
         ev.stdout_so_far().contains("\"stats\"")

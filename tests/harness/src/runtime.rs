@@ -282,7 +282,20 @@ impl Running {
         Inner::finish(self.child, self.line, &self.io)
     }
 
-    /// What the runtime has written to its stdout so far.
+    /// The runtime's pid (e.g. to send it a signal it must forward).
+    pub fn pid(&self) -> i32 {
+        i32::try_from(self.child.id()).expect("pid fits i32")
+    }
+
+    /// Sends signal number `signal` to the runtime process.
+    pub fn signal(&self, signal: i32) {
+        // SAFETY: kill(2) on the pid of our own child, not yet reaped (its
+        // Child is still held), so the pid names it.
+        let ret = unsafe { libc::kill(self.pid(), signal) };
+        assert_eq!(ret, 0, "kill {} {signal}", self.pid());
+    }
+
+    /// What the runtime (and a process sharing its stdout) printed so far.
     pub fn stdout_so_far(&self) -> String {
         String::from_utf8_lossy(&fs::read(&self.io.0).unwrap_or_default()).into_owned()
     }
@@ -349,6 +362,25 @@ impl Runtime {
     pub fn cmd_with(&self, args: &[&str], opts: Opts) -> Output {
         self.inner
             .invoke(args.first().copied().unwrap_or("cmd"), &os(args), opts)
+    }
+
+    /// `exec ARGS...` (flags, the id, the command), in the foreground.
+    pub fn exec(&self, args: &[&str]) -> Output {
+        self.exec_with(args, Opts::default())
+    }
+
+    /// Like [`Runtime::exec`] with extra settings (extra fds, env).
+    pub fn exec_with(&self, args: &[&str], opts: Opts) -> Output {
+        let mut all = vec!["exec"];
+        all.extend_from_slice(args);
+        self.cmd_with(&all, opts)
+    }
+
+    /// Starts `<bin> --root <root> ARGS...` in the background.
+    pub fn spawn_cmd(&self, args: &[&str], opts: Opts) -> Running {
+        let io = self.inner.io(args.first().copied().unwrap_or("cmd"));
+        let (child, line) = self.inner.spawn(&os(args), opts, &io);
+        Running { child, line, io }
     }
 
     fn register(&self, id: &str, bundle: &Bundle, io: &(PathBuf, PathBuf)) {
@@ -475,13 +507,6 @@ impl Runtime {
         let (child, line) =
             self.inner
                 .spawn(&Self::lifecycle_args("run", id, bundle, extra), opts, &io);
-        Running { child, line, io }
-    }
-
-    /// Starts any runtime command in the background (e.g. `events`).
-    pub fn spawn_cmd(&self, args: &[&str]) -> Running {
-        let io = self.inner.io(args.first().copied().unwrap_or("cmd"));
-        let (child, line) = self.inner.spawn(&os(args), Opts::default(), &io);
         Running { child, line, io }
     }
 

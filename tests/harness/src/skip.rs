@@ -105,6 +105,12 @@ pub fn host_lacks(reason: &str) {
     emit(&format!("SKIP {} (host lacks: {reason})", test_name()));
 }
 
+/// Reports a check that cannot run yet because it needs a part of berth
+/// that is not there yet; never fatal, even under `BERTH_E2E_STRICT=1`.
+pub fn pending(reason: &str) {
+    emit(&format!("SKIP (pending: {reason}) {}", test_name()));
+}
+
 /// Reports that a berth-only check was not run against this runtime.
 pub fn berth_only(reason: &str) {
     emit(&format!("SKIP (berth-only: {reason}) {}", test_name()));

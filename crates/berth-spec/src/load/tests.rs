@@ -185,3 +185,66 @@ fn missing_bundle_is_a_bundle_error() {
     let e = load_str(&minimal().to_string(), &gone, &gone.join("config.json")).unwrap_err();
     assert_eq!(e.to_string(), format!("resolve bundle {}", gone.display()));
 }
+
+/// The error a process.json gives, as printed.
+fn process_err(json: &serde_json::Value) -> String {
+    load_process_bytes(json.to_string().as_bytes(), Path::new("p/process.json"))
+        .expect_err("invalid process.json")
+        .to_string()
+}
+
+#[test]
+fn process_json_is_the_process_object_alone() {
+    let p = json!({"args": ["sh"], "cwd": "/", "user": {"uid": 1, "gid": 2},
+        "rlimits": [{"type": "RLIMIT_NOFILE", "soft": 5, "hard": 6}],
+        "apparmorProfile": ""});
+    let got = load_process_bytes(p.to_string().as_bytes(), Path::new("process.json")).unwrap();
+    assert_eq!(got.args, ["sh"]);
+    assert_eq!((got.user.uid, got.user.gid), (1, 2));
+    assert_eq!(got.rlimits[0].name, "RLIMIT_NOFILE");
+    assert_eq!(got.apparmor_profile, None, "\"\" means no profile");
+}
+
+#[test]
+fn process_json_errors_name_the_path_inside_that_file() {
+    let base = json!({"args": ["sh"], "cwd": "/", "user": {"uid": 0, "gid": 0}});
+    let mut p = base.clone();
+    p["args"] = json!([]);
+    assert_eq!(process_err(&p), "p/process.json: args: must not be empty");
+    let mut p = base.clone();
+    p["user"]["uid"] = json!("root");
+    assert!(
+        process_err(&p).starts_with("p/process.json: user.uid: invalid type"),
+        "{}",
+        process_err(&p)
+    );
+    let mut p = base.clone();
+    p["capabilities"] = json!({"bounding": ["CAP_KILL", "CAP_NOPE"]});
+    assert_eq!(
+        process_err(&p),
+        "p/process.json: capabilities.bounding[1]: unknown capability \"CAP_NOPE\""
+    );
+    let mut p = base;
+    p["cwd"] = json!("tmp");
+    assert_eq!(
+        process_err(&p),
+        "p/process.json: cwd: must be an absolute path, got \"tmp\""
+    );
+    assert_eq!(
+        load_process_bytes(b"{\"args\": [", Path::new("p/process.json"))
+            .expect_err("syntax")
+            .to_string(),
+        "p/process.json: line 1 column 10: EOF while parsing a list"
+    );
+}
+
+#[test]
+fn a_plan_process_survives_a_round_trip_through_json() {
+    let p = json!({"args": ["sh"], "cwd": "/", "user": {"uid": 1, "gid": 2, "additionalGids": [3]},
+        "capabilities": {"bounding": ["CAP_KILL"]}, "noNewPrivileges": true,
+        "rlimits": [{"type": "RLIMIT_CORE", "soft": 1, "hard": 2}]});
+    let process = load_process_bytes(p.to_string().as_bytes(), Path::new("p.json")).unwrap();
+    let text = serde_json::to_string(&process).unwrap();
+    let back: crate::plan::Process = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, process);
+}

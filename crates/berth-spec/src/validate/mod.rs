@@ -132,6 +132,11 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
     Ok((plan, warnings::collect(spec)))
 }
 
+/// A process.json's `process` object on its own (`exec --process`).
+pub(crate) fn process_only(p: &oci_spec::runtime::Process) -> Result<crate::plan::Process> {
+    process::convert(Some(p))
+}
+
 /// `root`: resolved against the bundle, must be an existing directory;
 /// stored canonical (runc `validator.go` `rootfs`).
 fn root(spec: &Spec, bundle: &Path) -> Result<Root> {

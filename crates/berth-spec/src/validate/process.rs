@@ -10,28 +10,6 @@ use crate::plan::{Process, Rlimit, User};
 /// runc's umask when `process.user.umask` is absent.
 const DEFAULT_UMASK: u32 = 0o022;
 
-/// The `RLIMIT_*` names of `setrlimit(2)` and their resource numbers.
-/// `berth-linux` passes the number to glibc's `prlimit`, whose type for it
-/// is `u32`.
-const RLIMITS: [(&str, u32); 16] = [
-    ("RLIMIT_CPU", libc::RLIMIT_CPU),
-    ("RLIMIT_FSIZE", libc::RLIMIT_FSIZE),
-    ("RLIMIT_DATA", libc::RLIMIT_DATA),
-    ("RLIMIT_STACK", libc::RLIMIT_STACK),
-    ("RLIMIT_CORE", libc::RLIMIT_CORE),
-    ("RLIMIT_RSS", libc::RLIMIT_RSS),
-    ("RLIMIT_NPROC", libc::RLIMIT_NPROC),
-    ("RLIMIT_NOFILE", libc::RLIMIT_NOFILE),
-    ("RLIMIT_MEMLOCK", libc::RLIMIT_MEMLOCK),
-    ("RLIMIT_AS", libc::RLIMIT_AS),
-    ("RLIMIT_LOCKS", libc::RLIMIT_LOCKS),
-    ("RLIMIT_SIGPENDING", libc::RLIMIT_SIGPENDING),
-    ("RLIMIT_MSGQUEUE", libc::RLIMIT_MSGQUEUE),
-    ("RLIMIT_NICE", libc::RLIMIT_NICE),
-    ("RLIMIT_RTPRIO", libc::RLIMIT_RTPRIO),
-    ("RLIMIT_RTTIME", libc::RLIMIT_RTTIME),
-];
-
 /// `process`; optional until `start` (config.md), so an absent one is
 /// [`Process::absent`] and `start` refuses it.
 pub(super) fn convert(p: Option<&OciProcess>) -> Result<Process> {
@@ -52,6 +30,8 @@ pub(super) fn convert(p: Option<&OciProcess>) -> Result<Process> {
         rlimits: rlimits(list(p.rlimits()))?,
         no_new_privileges: p.no_new_privileges().unwrap_or(false),
         oom_score_adj: oom_score_adj(p.oom_score_adj())?,
+        apparmor_profile: label(p.apparmor_profile(), "process.apparmorProfile")?,
+        selinux_label: label(p.selinux_label(), "process.selinuxLabel")?,
     })
 }
 
@@ -130,7 +110,7 @@ fn rlimits(limits: &[PosixRlimit]) -> Result<Vec<Rlimit>> {
     let mut out: Vec<Rlimit> = Vec::with_capacity(limits.len());
     for (i, l) in limits.iter().enumerate() {
         let typ = l.typ().to_string();
-        let Some(&(name, resource)) = RLIMITS.iter().find(|(n, _)| *n == typ) else {
+        let Some((name, resource)) = Rlimit::by_name(&typ) else {
             return Err(Invalid::new(
                 format!("process.rlimits[{i}].type"),
                 format!("unknown rlimit {typ:?}"),
@@ -156,6 +136,17 @@ fn rlimits(limits: &[PosixRlimit]) -> Result<Vec<Rlimit>> {
         });
     }
     Ok(out)
+}
+
+/// An LSM label: "" is the same as absent (runc).
+fn label(v: &Option<String>, field: &str) -> Result<Option<String>> {
+    match v.as_deref() {
+        None | Some("") => Ok(None),
+        Some(s) => {
+            check_nul(s).map_err(|m| Invalid::new(field, m))?;
+            Ok(Some(s.to_string()))
+        }
+    }
 }
 
 /// `oomScoreAdj`: the kernel accepts -1000..=1000 (proc(5)).

@@ -30,14 +30,6 @@ pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     let mut present: Vec<&'static str> = Vec::new();
     if let Some(p) = spec.process() {
         let checks = [
-            (
-                "process.apparmorProfile",
-                p.apparmor_profile().as_ref().is_some_and(|s| !s.is_empty()),
-            ),
-            (
-                "process.selinuxLabel",
-                p.selinux_label().as_ref().is_some_and(|s| !s.is_empty()),
-            ),
             ("process.ioPriority", p.io_priority().is_some()),
             ("process.scheduler", p.scheduler().is_some()),
             ("process.execCPUAffinity", p.exec_cpu_affinity().is_some()),
@@ -124,10 +116,7 @@ mod tests {
         c["linux"]["personality"] = json!({"domain": "LINUX32"});
         assert_eq!(
             warnings(&c),
-            [
-                "process.apparmorProfile: not supported yet; ignored",
-                "linux.personality: not supported yet; ignored",
-            ]
+            ["linux.personality: not supported yet; ignored",]
         );
     }
 

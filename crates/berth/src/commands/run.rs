@@ -13,7 +13,7 @@ use crate::create::{self, Options};
 use crate::state::Store;
 
 /// Signals `run` passes on to the container, as runc's signal handler does.
-const FORWARDED: [Signal; 7] = [
+pub(crate) const FORWARDED: [Signal; 7] = [
     Signal::SIGINT,
     Signal::SIGTERM,
     Signal::SIGHUP,

@@ -34,7 +34,7 @@ use crate::commands::state::hook_state;
 use crate::hooks;
 use crate::init::InitContext;
 use crate::state::record::LaterHooks;
-use crate::state::{Locked, Phase, Record, Store};
+use crate::state::{ExecConfig, Locked, Phase, Record, Store};
 use crate::sync;
 use berth_spec::state::Status;
 pub use parent::Processes;
@@ -195,6 +195,10 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
             poststart: plan.hooks.poststart.clone(),
             poststop: plan.hooks.poststop.clone(),
         },
+        exec: Some(ExecConfig {
+            process: plan.process.clone(),
+            seccomp: plan.seccomp.clone(),
+        }),
     }
 }
 

@@ -2,28 +2,27 @@
 //!
 //! It runs on a copy of the parent's memory, so it reads the [`Plan`]
 //! directly. [`main`] is the whole of its life: enter the namespaces, build
-//! the rootfs, lock the process down, report ready, wait for `start`, exec.
+//! the rootfs, run the process step (`crate::process`, shared with `exec`)
+//! up to the program, report ready, wait for `start`, exec.
 //! Any failure is sent to the parent as `Msg::Error` and ends the process.
 
 mod console;
-mod exec;
 mod fds;
+mod fifo;
 mod hooks;
 mod namespaces;
-mod passwd_file;
+pub(crate) mod passwd_file;
 mod rootfs;
-mod security;
 
 use std::convert::Infallible;
 use std::os::fd::OwnedFd;
 
+use anyhow::Context;
 use berth_linux::clone::{self, Options};
 use berth_linux::mount::CgroupLayout;
-use berth_linux::SysError;
 use berth_spec::plan::{NsKind, Plan};
 
-use anyhow::Context;
-
+use crate::process::{self, ProcessContext};
 use crate::sync::{Channel, Msg};
 
 /// Everything init needs besides the plan, prepared by the parent before
@@ -61,6 +60,18 @@ pub struct InitContext<'a> {
     pub bind_sources: &'a [Option<OwnedFd>],
 }
 
+impl InitContext<'_> {
+    /// What the process step needs: the config's process and its filter.
+    pub fn process(&self) -> ProcessContext<'_> {
+        ProcessContext {
+            process: &self.plan.process,
+            seccomp: self.seccomp,
+            setgroups_allowed: self.setgroups_allowed,
+            preserve_fds: self.preserve_fds,
+        }
+    }
+}
+
 /// Whether init clones the real init a second time (a pid or time
 /// namespace applies only to children); the parent needs to know.
 pub fn needs_fork(ctx: &InitContext<'_>) -> bool {
@@ -77,14 +88,7 @@ pub fn main(ctx: &InitContext<'_>) -> i32 {
 
 /// Sends the failure to the parent; the exit code is 1.
 fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
-    let errno = err
-        .chain()
-        .find_map(|e| e.downcast_ref::<SysError>())
-        .map_or(0, |e| e.errno as i32);
-    let msg = format!("{err:#}");
-    // If even this fails the parent sees EOF and reports init's exit.
-    let _ = ctx.chan.send(&Msg::Error { errno, msg });
-    1
+    crate::sync::report(ctx.chan, err)
 }
 
 /// Enters the namespaces, then either becomes the container's init or,
@@ -125,18 +129,18 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     let state = rootfs::build(ctx)?;
     console::setup(ctx)?;
     rootfs::finish(ctx)?;
-    security::apply(ctx)?;
-    let program = exec::prepare(ctx)?;
+    let steps = ctx.process();
+    let program = process::prepare(&steps)?;
     ctx.chan.send(&Msg::Ready)?;
-    exec::wait_for_start(ctx)?;
-    let err = match start(ctx, state, program) {
+    fifo::wait_for_start(ctx)?;
+    let err = match start(ctx, &steps, state, program) {
         Ok(never) => match never {},
         Err(err) => err,
     };
     // The parent is gone by now: the container's stderr and, when it
     // waits for us, `start` are the only places left to say why.
     eprintln!("berth: {err:#}");
-    exec::report_to_start(ctx, &err);
+    fifo::report_to_start(ctx, &err);
     Err(err)
 }
 
@@ -145,11 +149,11 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
 /// backstop.
 fn start(
     ctx: &InitContext<'_>,
+    steps: &ProcessContext<'_>,
     state: Option<berth_spec::state::State>,
-    program: Option<exec::Program>,
+    program: Option<process::Program>,
 ) -> anyhow::Result<Infallible> {
     let program = program.context("the config has no process to start")?;
     hooks::start_container(ctx, state)?;
-    security::late_seccomp(ctx)?;
-    Err(exec::exec(&program))
+    Err(process::exec(steps, &program))
 }

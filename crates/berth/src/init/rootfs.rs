@@ -83,7 +83,8 @@ pub fn finish(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         finish_readonly_dev(&root, m)
             .with_context(|| format!("mounts[{i}] {}", m.destination.display()))?;
     }
-    enter_cwd(&root, &plan.process.cwd).context("process.cwd")?;
+    // runc creates a missing cwd for init.
+    crate::process::enter_cwd(&root, &plan.process.cwd, Create::Dir)?;
     if plan.root.readonly {
         rootfs::readonly_root(&root).context("root.readonly")?;
     }
@@ -96,19 +97,4 @@ fn write_sysctl(root: &RootDir, key: &str, value: &str) -> anyhow::Result<()> {
     std::fs::File::from(fd)
         .write_all(value.as_bytes())
         .with_context(|| format!("write {}", path.display()))
-}
-
-/// Makes the cwd (runc creates a missing one) and enters it. The cwd is
-/// checked afterwards: a path through a leaked fd would leave us outside
-/// the root, which getcwd reports as unreachable (CVE-2024-21626).
-fn enter_cwd(root: &RootDir, cwd: &Path) -> anyhow::Result<()> {
-    let dir = root.resolve(cwd, Create::Dir)?;
-    nix::unistd::fchdir(&dir).with_context(|| format!("chdir {}", cwd.display()))?;
-    let now = nix::unistd::getcwd().context("getcwd")?;
-    anyhow::ensure!(
-        now.is_absolute(),
-        "cwd {} is outside the container",
-        cwd.display()
-    );
-    Ok(())
 }

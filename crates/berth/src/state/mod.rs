@@ -5,5 +5,5 @@ pub mod record;
 pub mod status;
 pub mod store;
 
-pub use record::{Phase, Record};
+pub use record::{ExecConfig, Phase, Record};
 pub use store::{Locked, Store, StoreError};

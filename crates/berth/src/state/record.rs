@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use berth_spec::plan::Hook;
+use berth_spec::plan::{Hook, Process, Seccomp};
 use serde::{Deserialize, Serialize};
 
 /// How far `create` got. Later statuses (running, stopped) are never
@@ -63,6 +63,10 @@ pub struct Record {
     /// The hooks later commands run or wait for.
     #[serde(default, skip_serializing_if = "LaterHooks::is_empty")]
     pub hooks: LaterHooks,
+    /// What `exec` needs of the config as it was at create; absent in
+    /// records of a berth without exec.
+    #[serde(default)]
+    pub exec: Option<ExecConfig>,
 }
 
 /// The hooks of the config that run after `create`.
@@ -85,6 +89,17 @@ impl LaterHooks {
     pub fn is_empty(&self) -> bool {
         !self.start_container && self.poststart.is_empty() && self.poststop.is_empty()
     }
+}
+
+/// The parts of the config `exec` starts from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExecConfig {
+    /// `process`: the defaults of an exec given a command (env, cwd, user,
+    /// capabilities, rlimits, no_new_privs, labels), and the rlimits of
+    /// one given a process.json without any.
+    pub process: Process,
+    /// `linux.seccomp`: every process of the container runs under it.
+    pub seccomp: Option<Seccomp>,
 }
 
 /// The format `create` writes.

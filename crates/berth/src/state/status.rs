@@ -51,6 +51,7 @@ mod tests {
             device_rules: Vec::new(),
             no_process: false,
             hooks: Default::default(),
+            exec: None,
         }
     }
 

@@ -4,7 +4,7 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 
 use anyhow::Context;
 use nix::errno::Errno;
-use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use nix::sys::socket::{send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 
 use super::msg::Msg;
 
@@ -46,25 +46,29 @@ impl Channel {
         }
     }
 
-    /// Receives one message; `None` when the other side is gone.
+    /// Sends one message with `fd` attached (SCM_RIGHTS).
+    pub fn send_fd(&self, msg: &Msg, fd: BorrowedFd<'_>) -> anyhow::Result<()> {
+        let bytes = serde_json::to_vec(msg).context("encode handshake message")?;
+        berth_linux::fd::send_with_fd(self.fd.as_fd(), &bytes, fd).context("send handshake message")
+    }
+
+    /// Receives one message; `None` when the other side is gone. An fd
+    /// that came with it is closed.
     pub fn recv(&self) -> anyhow::Result<Option<Msg>> {
+        Ok(self.recv_fd()?.map(|(msg, _)| msg))
+    }
+
+    /// Receives one message and the fd attached to it, if any; `None` when
+    /// the other side is gone.
+    pub fn recv_fd(&self) -> anyhow::Result<Option<(Msg, Option<OwnedFd>)>> {
         let mut buf = vec![0u8; MAX_MSG];
-        let n = loop {
-            match recv(
-                std::os::fd::AsRawFd::as_raw_fd(&self.fd),
-                &mut buf,
-                MsgFlags::empty(),
-            ) {
-                Ok(n) => break n,
-                Err(Errno::EINTR) => continue,
-                Err(e) => return Err(e).context("receive handshake message"),
-            }
-        };
+        let (n, fd) = berth_linux::fd::recv_with_fd(self.fd.as_fd(), &mut buf)
+            .context("receive handshake message")?;
         if n == 0 {
             return Ok(None);
         }
         let msg = serde_json::from_slice(&buf[..n]).context("decode handshake message")?;
-        Ok(Some(msg))
+        Ok(Some((msg, fd)))
     }
 
     /// The socket, e.g. to hand to a process that must not keep it.

@@ -31,6 +31,21 @@
 //!                                                 execve(process.args)
 //! ```
 //!
+//! `exec` speaks the same language over its own pair:
+//!
+//! ```text
+//!  parent (berth exec, on the host)               child (cloned into the unified cgroup)
+//!  ────────────────────────────────               ──────────────────────────────────────
+//!  write child's pid to each v1 cgroup.procs
+//!  Go ─────────────────────────────────────────▶  setns(init's pidfd, every CLONE_NEW* it differs in)
+//!                                                 clone the process (pid namespace applies now)
+//!                        ◀──────────────────────  ProcessPid { pid }   then the child exits
+//!                                                 the process: chroot to init's root,
+//!                        ◀──────────────────────  Console + pty master (SCM_RIGHTS), with -t
+//!                                                 cwd, the process step
+//!                        ◀──────────────────────  Error { errno, msg }, or EOF at execve
+//! ```
+//!
 //! Messages are JSON, one per SOCK_SEQPACKET datagram, so a message is
 //! never split or merged; EOF means every init-side copy of the socket was
 //! closed (by exit or by execve, as it is close-on-exec).
@@ -69,6 +84,22 @@ pub enum Msg {
     },
     /// init → parent: the container is built; init waits for `start`.
     Ready,
+    /// exec parent → child: the child is in the container's cgroups; go on
+    /// and join its namespaces.
+    Go,
+    /// exec child → parent: the process that will exec is this pid (the
+    /// sender, which joined the namespaces, exits next).
+    ProcessPid {
+        /// Its pid, in the parent's pid namespace.
+        pid: i32,
+    },
+    /// exec process → parent, with the pty master attached (SCM_RIGHTS):
+    /// the process has a terminal.
+    Console {
+        /// The slave's path inside the container (`/dev/pts/N`), sent on to
+        /// the console socket as runc does.
+        name: String,
+    },
     /// init → parent: setup failed; init exits.
     Error {
         /// The errno behind the failure, 0 when there is none.

@@ -158,7 +158,7 @@ fn rlimits_are_numbered() {
 
 #[test]
 fn every_rlimit_name_is_known() {
-    for (name, resource) in super::RLIMITS {
+    for (name, resource) in crate::plan::RLIMITS {
         let mut c = minimal();
         c["process"]["rlimits"] = json!([{"type": name, "soft": 1, "hard": 2}]);
         assert_eq!(plan(&c).process.rlimits[0].resource, resource, "{name}");

@@ -1,16 +1,14 @@
-//! The last steps: find the program, wait for `start`, exec.
+//! The last steps: find the program, close what must not leak, exec.
 
 use std::ffi::{CString, OsStr};
-use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use berth_linux::{attrs, fd};
 use berth_spec::plan::Process;
-use nix::fcntl::{fcntl, FcntlArg, OFlag};
 
-use super::InitContext;
+use super::ProcessContext;
 
 /// What `execve` gets.
 #[derive(Debug)]
@@ -23,9 +21,9 @@ pub struct Program {
 /// Resolves the executable (an absolute or relative path, or a name looked
 /// up in the container's `PATH`), builds argv and envp, sets the umask and
 /// marks every fd beyond stdio and `--preserve-fds` close-on-exec. `None`
-/// when the config has no `process`.
-pub fn prepare(ctx: &InitContext<'_>) -> anyhow::Result<Option<Program>> {
-    let process = &ctx.plan.process;
+/// when there is no process (a config without `process`).
+pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Option<Program>> {
+    let process = ctx.process;
     if !process.is_present() {
         return Ok(None);
     }
@@ -108,7 +106,7 @@ fn environment(process: &Process) -> Vec<String> {
         .any(|e| e.strip_prefix("HOME=").is_some_and(|v| !v.is_empty()));
     if !home_set {
         env.retain(|e| !e.starts_with("HOME="));
-        let passwd = super::passwd_file::read().unwrap_or_default();
+        let passwd = crate::init::passwd_file::read().unwrap_or_default();
         let home = crate::passwd::lookup(&passwd, process.user.uid).map_or("/", |e| e.home);
         env.push(format!("HOME={home}"));
     }
@@ -130,23 +128,6 @@ fn dedup_env(env: &[String]) -> Vec<String> {
     out
 }
 
-/// Blocks until `berth start` writes to the exec fifo. init holds both ends
-/// (the write end keeps a blocking read from seeing EOF), so `start` never
-/// blocks and knows init is gone when its non-blocking open finds no reader.
-pub fn wait_for_start(ctx: &InitContext<'_>) -> anyhow::Result<()> {
-    let (reader, _writer) = ctx.fifo;
-    fcntl(reader.as_fd(), FcntlArg::F_SETFL(OFlag::empty())).context("exec fifo")?;
-    let mut byte = [0u8; 1];
-    loop {
-        match nix::unistd::read(reader.as_fd(), &mut byte) {
-            Ok(1) => return Ok(()),
-            Ok(_) => anyhow::bail!("exec fifo closed without a start"),
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e).context("read exec fifo"),
-        }
-    }
-}
-
 /// `execve(2)`; returns only on failure.
 pub fn exec(program: &Program) -> anyhow::Error {
     let Err(err) = nix::unistd::execve(&program.path, &program.args, &program.env);
@@ -154,16 +135,6 @@ pub fn exec(program: &Program) -> anyhow::Error {
         .to_string_lossy()
         .into_owned();
     anyhow::anyhow!("exec {path}: {}", err.desc())
-}
-
-/// After `start` released init and a later step failed: `E` and the error
-/// into the exec fifo, for a `start` that waits (`commands::start`). Short
-/// enough never to fill the pipe, so it cannot block.
-pub fn report_to_start(ctx: &InitContext<'_>, err: &anyhow::Error) {
-    let (_, writer) = ctx.fifo;
-    let mut msg = format!("E{err:#}").into_bytes();
-    msg.truncate(4000);
-    let _ = nix::unistd::write(writer.as_fd(), &msg);
 }
 
 #[cfg(test)]

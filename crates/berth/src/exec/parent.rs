@@ -1,0 +1,145 @@
+//! The parent's side of `exec` (see `sync::msg` for the diagram): clone
+//! the child into the container's cgroups, serve it until the process
+//! execs, then wait for the process.
+
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+
+use anyhow::{anyhow, bail, Context};
+use berth_linux::clone::{self, Child, Options};
+use berth_linux::{cgroup_member, signals, tty};
+use nix::sys::signal::{kill, Signal};
+use nix::sys::wait::{waitpid, WaitStatus};
+use nix::unistd::Pid;
+
+use super::child::{self, ChildContext};
+use super::target::Target;
+use crate::sync::{Channel, Msg};
+
+/// The process, once it has exec'd.
+#[derive(Debug)]
+pub struct Started {
+    /// Its pid in berth's pid namespace.
+    pub pid: Pid,
+    /// The pty master, when berth itself proxies the terminal.
+    pub master: Option<OwnedFd>,
+}
+
+/// Clones the child, straight into the container's unified cgroup where
+/// `CLONE_INTO_CGROUP` can (else it is moved there like the v1 ones).
+/// Returns the child and whether it was born in that cgroup.
+pub fn spawn(ctx: &ChildContext<'_>) -> anyhow::Result<(Child, bool)> {
+    let unified = ctx.target.cgroups.iter().find(|m| m.is_unified());
+    let dir = unified
+        .map(|m| cgroup_member::open_dir(&m.dir))
+        .transpose()?;
+    if let Some(dir) = &dir {
+        let opts = Options {
+            cgroup: Some(dir.as_fd()),
+            ..Options::default()
+        };
+        match clone::spawn(0, opts, || child::main(ctx)) {
+            Ok(child) => return Ok((child, true)),
+            Err(e) => tracing::debug!("clone3 CLONE_INTO_CGROUP: {e}; joining after the clone"),
+        }
+    }
+    Ok((
+        clone::spawn(0, Options::default(), || child::main(ctx))?,
+        false,
+    ))
+}
+
+/// Moves the child into the container's cgroups, lets it go on, and serves
+/// it until the process has exec'd. `console` is the connected
+/// `--console-socket`: the pty master goes there, else berth keeps it.
+/// With `forward` (signals caught since before the clone), they are passed
+/// on to the process from the moment its pid is known.
+pub fn serve(
+    target: &Target,
+    chan: &Channel,
+    (first, born_in_cgroup): (Child, bool),
+    console: Option<&UnixStream>,
+    forward: bool,
+) -> anyhow::Result<Started> {
+    let mut guard = Guard {
+        first: Some(first.pid),
+        process: None,
+    };
+    for m in &target.cgroups {
+        if !(m.is_unified() && born_in_cgroup) {
+            cgroup_member::join(&m.dir, first.pid).context("join the container's cgroup")?;
+        }
+    }
+    chan.send(&Msg::Go)?;
+    let mut master = None;
+    loop {
+        match chan.recv_fd()? {
+            Some((Msg::ProcessPid { pid }, _)) => {
+                let pid = Pid::from_raw(pid);
+                guard.process = Some(pid);
+                if forward {
+                    signals::set_target(pid);
+                }
+                // The child exits right after; the process is our child too.
+                if let Some(first) = guard.first.take() {
+                    waitpid(first, None).context("reap the exec child")?;
+                }
+            }
+            Some((Msg::Console { name }, Some(fd))) => match console {
+                Some(sock) => {
+                    tty::send_fd(sock.as_fd(), fd.as_fd(), &name).context("--console-socket")?
+                }
+                None => master = Some(fd),
+            },
+            Some((Msg::Error { msg, .. }, _)) => return Err(anyhow!(msg)),
+            Some((other, _)) => bail!("unexpected message from the exec child: {other:?}"),
+            // Every copy of the child's end is closed: the child exited and
+            // the process exec'd (the socket is close-on-exec).
+            None => break,
+        }
+    }
+    let pid = guard
+        .process
+        .take()
+        .ok_or_else(|| anyhow!("the exec child exited without starting the process"))?;
+    Ok(Started { pid, master })
+}
+
+/// Proxies the process's terminal if berth holds the master, and returns
+/// its exit code (128+N for signal N).
+pub fn wait(started: &Started) -> anyhow::Result<i32> {
+    if let Some(master) = &started.master {
+        if let Some((rows, cols)) = tty::get_size(std::io::stdin()) {
+            tty::set_size(master, rows, cols)?;
+        }
+        crate::console::proxy(master)?;
+    }
+    loop {
+        match waitpid(started.pid, None) {
+            Ok(WaitStatus::Exited(_, code)) => return Ok(code),
+            Ok(WaitStatus::Signaled(_, sig, _)) => return Ok(128 + sig as i32),
+            Ok(_) | Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e).context("wait for the exec'd process"),
+        }
+    }
+}
+
+/// Kills and reaps what was cloned when `exec` fails half-way.
+struct Guard {
+    first: Option<Pid>,
+    process: Option<Pid>,
+}
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        for pid in [self.process.take(), self.first.take()]
+            .into_iter()
+            .flatten()
+        {
+            // Our children (the process by CLONE_PARENT): the pid cannot be
+            // reused before we reap it.
+            let _ = kill(pid, Signal::SIGKILL);
+            let _ = waitpid(pid, None);
+        }
+    }
+}
