@@ -56,6 +56,33 @@ pub fn mkdir_all(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(missing)
 }
 
+/// Removes `dir` and the cgroups below it, deepest first (as runc's
+/// `RemovePaths`: a sub-cgroup made by `exec --cgroup` or by the
+/// container itself must not keep its parent alive).
+pub fn rmdir_tree(dir: &Path) -> Result<()> {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                rmdir_tree(&e.path())?;
+            }
+        }
+    }
+    rmdir(dir)
+}
+
+/// Every directory at and below `dir`.
+pub fn tree(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.extend(tree(&e.path()));
+            }
+        }
+    }
+    out
+}
+
 /// Removes `dir`; gone already is fine. The kernel answers EBUSY while
 /// the last processes are still exiting, so retry for up to ~1 s.
 pub fn rmdir(dir: &Path) -> Result<()> {
@@ -99,7 +126,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let made = mkdir_all(&dir.path().join("a/b")).unwrap();
         assert_eq!(made, [dir.path().join("a"), dir.path().join("a/b")]);
-        rmdir(&dir.path().join("a/b")).unwrap();
+        assert_eq!(tree(&dir.path().join("a")).len(), 2);
+        rmdir_tree(&dir.path().join("a")).unwrap();
+        assert!(!dir.path().join("a").exists());
         rmdir(&dir.path().join("a/b")).unwrap();
     }
 }

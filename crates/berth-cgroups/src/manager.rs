@@ -259,20 +259,25 @@ impl Manager {
         let Some(dir) = dir else {
             return Ok(Vec::new());
         };
-        let path = dir.join("cgroup.procs");
-        match std::fs::read_to_string(&path) {
-            Ok(text) => Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect()),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(io("read", path)(e)),
+        let mut pids = Vec::new();
+        // The cgroups below it too (exec --cgroup, or made by the container).
+        for d in fs::tree(dir) {
+            let path = d.join("cgroup.procs");
+            match std::fs::read_to_string(&path) {
+                Ok(text) => pids.extend(text.lines().filter_map(|l| l.trim().parse::<i32>().ok())),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io("read", path)(e)),
+            }
         }
+        Ok(pids)
     }
 
-    /// Removes the directory in every hierarchy (parents made for it are
-    /// left: other containers may share them).
+    /// Removes the directory and the cgroups below it in every hierarchy
+    /// (parents made for it are left: other containers may share them).
     pub fn destroy(&self) -> Result<()> {
         let mut first_err = None;
         for dir in self.all_dirs() {
-            if let Err(e) = fs::rmdir(dir) {
+            if let Err(e) = fs::rmdir_tree(dir) {
                 first_err.get_or_insert(e);
             }
         }
