@@ -24,8 +24,9 @@
 # hosts whose cgroup2 mount lists a controller, Debian's crun 1.8.1 refuses to
 # run ("cgroups in hybrid mode not supported"), so an empty file is bind-mounted
 # over /sys/fs/cgroup/unified/cgroup.controllers in that namespace only.
-# Containers use a relative cgroupsPath unique to this run (runc nests it under
-# the bench's own cgroup, crun under each hierarchy's root); `delete` removes it,
+# Containers use a relative cgroupsPath unique to this run, with a 128 MiB memory
+# and a 128-pid limit (berth and runc nest it under the bench's own cgroup, crun
+# under each hierarchy's root); `delete` removes it,
 # and the cleanup (also on Ctrl-C) removes whatever is left: containers, cgroups
 # of that name, the state roots (one per runtime) and the temp dir.
 set -euo pipefail
@@ -150,7 +151,8 @@ fi
 [ -x "$bundle/rootfs/bin/true" ] || { echo "bench: rootfs has no /bin/true" >&2; exit 1; }
 
 # runc's `spec` defaults (pid, net, ipc, uts, mount and cgroup namespaces, masked
-# and read-only paths, devices cgroup deny-all) with /bin/true, no terminal.
+# and read-only paths, devices cgroup deny-all) with /bin/true, no terminal, and
+# a memory and a pids limit.
 cat >"$bundle/config.json" <<JSON
 {
   "ociVersion": "1.0.2",
@@ -182,7 +184,11 @@ cat >"$bundle/config.json" <<JSON
   ],
   "linux": {
     "cgroupsPath": "$cgname",
-    "resources": { "devices": [{ "allow": false, "access": "rwm" }] },
+    "resources": {
+      "devices": [{ "allow": false, "access": "rwm" }],
+      "memory": { "limit": 134217728 },
+      "pids": { "limit": 128 }
+    },
     "namespaces": [
       { "type": "pid" }, { "type": "network" }, { "type": "ipc" },
       { "type": "uts" }, { "type": "mount" }, { "type": "cgroup" }
@@ -419,8 +425,7 @@ mib = lambda k: f"{k / 1024:6.1f}"
 print()
 print(f"runtimes: " + ", ".join(f"{n} = {bins[n]} ({version(n)})" for n in names))
 print(f"kernel {os.uname().release}, {os.cpu_count()} CPUs; config: busybox rootfs, /bin/true, "
-      f"runc spec defaults; round-robin order")
-caveat = "  <- berth does not place containers in cgroups yet (runc and crun do)"
+      f"runc spec defaults, 128 MiB memory and 128 pids limit; round-robin order")
 print()
 print(f"(a) lifecycle create -> start -> wait -> delete, {iterations} iterations (ms)")
 print(f"    {'runtime':8} {'median':>7} {'p10':>7} {'p90':>7} {'min':>7} {'max':>7}  {'vs crun':>7}")
@@ -429,7 +434,7 @@ for n in names:
     if not xs:
         print(f"    {n:8} no data"); continue
     print(f"    {n:8} {ms(med(xs))} {ms(pct(xs, 10))} {ms(pct(xs, 90))} {ms(min(xs))} {ms(max(xs))}  "
-          f"{ratio(n, life):>7}" + (caveat if n == "berth" else ""))
+          f"{ratio(n, life):>7}")
 print()
 print(f"(b) {RUNS_PER_LOOP} sequential runs, {runs} repetitions (s)")
 print(f"    {'runtime':8} {'median':>7} {'min':>7} {'max':>7}  {'vs crun':>7}")
@@ -438,8 +443,7 @@ for n in names:
     if not xs:
         print(f"    {n:8} no data"); continue
     s = lambda v: f"{v:7.3f}"
-    print(f"    {n:8} {s(med(xs))} {s(min(xs))} {s(max(xs))}  {ratio(n, loops):>7}"
-          + (caveat if n == "berth" else ""))
+    print(f"    {n:8} {s(med(xs))} {s(min(xs))} {s(max(xs))}  {ratio(n, loops):>7}")
 print()
 time_floor = floor_rss()
 print(f"(c) peak RSS of the runtime command, max of {RSS_SAMPLES} (MiB; /usr/bin/time -f %M, "
@@ -451,7 +455,7 @@ for n in names:
     c = max(crss[n])
     r = max(rrss[n]) if rrss[n] else None
     print(f"    {n:8} {mib(c)} {ratio(n, crss, max):>7}   {mib(r) if r else '     -'} "
-          f"{ratio(n, rrss, max) if r else '    -':>7}" + (caveat if n == "berth" else ""))
+          f"{ratio(n, rrss, max) if r else '    -':>7}")
 for n, why in failed.items():
     print(f"\n{n} FAILED (dropped from the remaining rounds): {why}")
 sys.exit(1 if failed else 0)

@@ -6,6 +6,7 @@
 //! primitives; the `berth` crate decides their order.
 
 pub mod attrs;
+pub mod bpf;
 pub mod caps;
 pub mod cgroup_member;
 pub mod clone;

@@ -16,6 +16,7 @@ mod error;
 pub mod features;
 mod load;
 pub mod plan;
+pub mod resources;
 pub mod state;
 mod validate;
 

@@ -63,6 +63,8 @@ pub struct Plan {
     pub net_devices: Vec<NetDevice>,
     /// `linux.cgroupsPath`, unchanged; `None` when absent.
     pub cgroups_path: Option<String>,
+    /// `linux.resources`; all empty when absent.
+    pub resources: crate::resources::Resources,
     /// `linux.seccomp`; `None` runs the process without a filter.
     pub seccomp: Option<Seccomp>,
     /// `annotations`.

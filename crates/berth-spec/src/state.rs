@@ -19,6 +19,8 @@ pub enum Status {
     Created,
     /// The user process has been started and is alive.
     Running,
+    /// Its cgroup is frozen (`pause`).
+    Paused,
     /// The container's init has exited.
     Stopped,
 }
@@ -29,6 +31,7 @@ impl fmt::Display for Status {
             Status::Creating => "creating",
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         })
     }

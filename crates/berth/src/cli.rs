@@ -57,6 +57,16 @@ pub enum Command {
     Kill(KillArgs),
     /// Delete a container and everything it holds.
     Delete(DeleteArgs),
+    /// Freeze every process of a container.
+    Pause(IdArg),
+    /// Thaw a paused container.
+    Resume(IdArg),
+    /// Stream a container's events (stats, oom) as JSON lines.
+    Events(crate::commands::events::EventsArgs),
+    /// List the processes of a container.
+    Ps(crate::commands::ps::PsArgs),
+    /// Change a container's resources.
+    Update(Box<crate::commands::update::UpdateArgs>),
     /// List containers.
     #[command(alias = "ls")]
     List(ListArgs),
@@ -211,8 +221,8 @@ pub struct KillArgs {
     /// Signal name or number: `KILL`, `SIGKILL`, `9`.
     #[arg(default_value = "SIGTERM")]
     pub signal: String,
-    /// Accepted for runc compatibility; berth signals init, and with a pid
-    /// namespace the kernel ends every other process when init dies.
+    /// Signal every process in the container's cgroup (and succeed on a
+    /// stopped container, as runc does).
     #[arg(short, long)]
     pub all: bool,
 }

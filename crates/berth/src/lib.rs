@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod commands;
 pub mod console;
+pub mod container;
 pub mod create;
 pub mod exec;
 pub mod harden;

@@ -47,6 +47,11 @@ fn dispatch(cli: &Cli, command: &Command, store: &Store) -> anyhow::Result<i32> 
         Command::State(arg) => commands::state::run(store, &arg.id).map(|()| 0),
         Command::Kill(args) => commands::kill::run(store, args).map(|()| 0),
         Command::Delete(args) => commands::delete::run(store, args).map(|()| 0),
+        Command::Pause(arg) => commands::pause::run(store, &arg.id, true).map(|()| 0),
+        Command::Resume(arg) => commands::pause::run(store, &arg.id, false).map(|()| 0),
+        Command::Events(args) => commands::events::run(store, args).map(|()| 0),
+        Command::Ps(args) => commands::ps::run(store, args).map(|()| 0),
+        Command::Update(args) => commands::update::run(store, args).map(|()| 0),
         Command::List(args) => commands::list::run(store, args).map(|()| 0),
         Command::Features => commands::features::run().map(|()| 0),
         Command::Spec(args) => {

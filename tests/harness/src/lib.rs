@@ -12,6 +12,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 pub mod bundle;
+pub mod cgroup;
 pub mod console;
 pub mod hostmount;
 pub mod notify;

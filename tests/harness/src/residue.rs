@@ -90,7 +90,8 @@ pub fn cgroup_mounts() -> Vec<MountInfo> {
 
 /// Where a relative `cgroupsPath` lands in every hierarchy: runc nests it
 /// under the creating process's own cgroup (its `/proc/self/cgroup` line for
-/// that hierarchy), so we compute the same from this process, which is the
+/// that hierarchy; on cgroup v2 that cgroup's parent), so we compute the
+/// same from this process, which is the
 /// runtime's parent and shares its cgroups. For an absolute path, the path
 /// under each hierarchy's mount point.
 pub fn cgroup_dirs(cgroups_path: &str) -> Vec<PathBuf> {
@@ -121,7 +122,17 @@ pub fn cgroup_dirs(cgroups_path: &str) -> Vec<PathBuf> {
                 let inner = path
                     .strip_prefix(m.root.trim_end_matches('/'))
                     .unwrap_or(path);
-                inner.trim_matches('/').to_string()
+                let inner = inner.trim_matches('/');
+                if m.fstype == "cgroup2" {
+                    // runc (fs2 defaultDirPath) and berth nest under the
+                    // parent of their own v2 cgroup (no internal processes).
+                    inner
+                        .rsplit_once('/')
+                        .map_or("", |(head, _)| head)
+                        .to_string()
+                } else {
+                    inner.to_string()
+                }
             };
             let mut d = PathBuf::from(&m.mount_point);
             if !base.is_empty() {

@@ -67,6 +67,8 @@ pub struct Opts {
     pub env: Vec<(String, String)>,
     /// Files handed to the runtime as fds 3, 4, ... (not close-on-exec).
     pub extra_fds: Vec<OwnedFd>,
+    /// A file to read stdin from (default: /dev/null).
+    pub stdin: Option<PathBuf>,
 }
 
 pub(crate) struct Known {
@@ -114,7 +116,11 @@ impl Inner {
             .arg("--root")
             .arg(self.root())
             .args(args);
-        cmd.stdin(Stdio::null())
+        let stdin = match &opts.stdin {
+            Some(path) => Stdio::from(File::open(path).expect("open stdin file")),
+            None => Stdio::null(),
+        };
+        cmd.stdin(stdin)
             .stdout(File::create(&io.0).expect("create stdout file"))
             .stderr(File::create(&io.1).expect("create stderr file"));
         for (k, v) in &opts.env {
@@ -270,6 +276,14 @@ impl Running {
 
     /// Waits for the runtime to exit.
     pub fn wait(self) -> Output {
+        Inner::finish(self.child, self.line, &self.io)
+    }
+
+    /// Ends the runtime with SIGKILL (by its pid: our child, not yet
+    /// reaped) and returns what it wrote, for commands that do not end by
+    /// themselves (runc's `events` outlives its container).
+    pub fn kill_and_wait(mut self) -> Output {
+        let _ = self.child.kill();
         Inner::finish(self.child, self.line, &self.io)
     }
 

@@ -98,6 +98,13 @@ pub fn skip(reason: &str) {
     emit(&line);
 }
 
+/// Reports that the host lacks something a CI machine of this kind may
+/// also lack (a controller, a hugepage size): a SKIP line with the reason,
+/// never fatal, strict or not. For what every machine has, use `require!`.
+pub fn host_lacks(reason: &str) {
+    emit(&format!("SKIP {} (host lacks: {reason})", test_name()));
+}
+
 /// Reports a check that cannot run yet because it needs a part of berth
 /// that is not there yet; never fatal, even under `BERTH_E2E_STRICT=1`.
 pub fn pending(reason: &str) {
@@ -107,12 +114,6 @@ pub fn pending(reason: &str) {
 /// Reports that a berth-only check was not run against this runtime.
 pub fn berth_only(reason: &str) {
     emit(&format!("SKIP (berth-only: {reason}) {}", test_name()));
-}
-
-/// Reports a skip for a host feature that a CI machine of this kind may
-/// lack (a kernel module, an LSM): printed, never a failure, strict or not.
-pub fn host_lacks(reason: &str) {
-    emit(&format!("SKIP {}: {reason}", test_name()));
 }
 
 /// Checks one named requirement of `require!`. Unknown names panic, so a

@@ -16,6 +16,7 @@ mod mounts;
 mod namespaces;
 mod net_devices;
 mod process;
+pub(crate) mod resources;
 mod seccomp;
 mod sysctl;
 mod version;
@@ -114,6 +115,11 @@ pub(crate) fn validate(spec: &Spec, bundle: &Path) -> Result<(Plan, Vec<Warning>
         cgroups_path: linux
             .and_then(|l| l.cgroups_path().as_ref())
             .map(|p| p.to_string_lossy().into_owned()),
+        resources: linux
+            .and_then(|l| l.resources().as_ref())
+            .map(|r| resources::convert(r, "linux.resources"))
+            .transpose()?
+            .unwrap_or_default(),
         seccomp: linux
             .and_then(|l| l.seccomp().as_ref())
             .map(seccomp::convert)

@@ -151,7 +151,7 @@ fn runc_spec_loads() {
     ] {
         let loaded = b.load(&cfg);
         let warnings: Vec<String> = loaded.warnings.iter().map(ToString::to_string).collect();
-        assert_eq!(warnings, ["linux.resources: not supported yet; ignored"]);
+        assert!(warnings.is_empty(), "{warnings:?}");
         let p = loaded.plan;
         assert_eq!(p.bundle, b.path());
         assert_eq!(p.root.path, b.path().join("rootfs"));

@@ -29,10 +29,7 @@ const IGNORED: &str = "not supported yet; ignored";
 pub(super) fn collect(spec: &Spec) -> Vec<Warning> {
     let mut present: Vec<&'static str> = Vec::new();
     if let Some(l) = spec.linux() {
-        let checks = [
-            ("linux.resources", l.resources().is_some()),
-            ("linux.memoryPolicy", l.memory_policy().is_some()),
-        ];
+        let checks = [("linux.memoryPolicy", l.memory_policy().is_some())];
         present.extend(checks.iter().filter(|(_, on)| *on).map(|(path, _)| *path));
     }
     let mut warnings: Vec<Warning> = present
@@ -94,8 +91,8 @@ mod tests {
         assert!(warnings(&minimal()).is_empty());
     }
 
-    /// The LSM labels and process knobs are applied or refused
-    /// (`knobs.rs`), never only warned about.
+    /// The LSM labels, process knobs and resources are applied or refused
+    /// (`knobs.rs`, `resources.rs`), never only warned about.
     #[test]
     fn each_ignored_field_warns() {
         let mut c = minimal();
@@ -103,9 +100,10 @@ mod tests {
         c["process"]["selinuxLabel"] = json!("");
         c["linux"]["resources"] = json!({"pids": {"limit": 10}});
         c["linux"]["personality"] = json!({"domain": "LINUX32"});
+        c["linux"]["memoryPolicy"] = json!({"mode": "MPOL_DEFAULT"});
         assert_eq!(
             warnings(&c),
-            ["linux.resources: not supported yet; ignored",]
+            ["linux.memoryPolicy: not supported yet; ignored",]
         );
     }
 

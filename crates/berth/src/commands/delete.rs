@@ -7,8 +7,9 @@ use berth_spec::state::Status;
 use crate::cli::DeleteArgs;
 use crate::commands::kill::signal_init;
 use crate::commands::state::hook_state;
+use crate::container::Container;
 use crate::hooks;
-use crate::state::{status, Locked, Record, Store, StoreError};
+use crate::state::{Locked, Record, Store, StoreError};
 
 /// Deletes a stopped container; with `--force` any container, and a
 /// missing one is then no error (runc's rule).
@@ -21,9 +22,17 @@ pub fn run(store: &Store, args: &DeleteArgs) -> anyhow::Result<()> {
         other => other?,
     };
     let record = locked.record()?;
-    match status::derive(&record, &locked.fifo_path()) {
+    match crate::container::derive(&record, &locked.fifo_path()) {
         Status::Stopped => {}
-        _ if args.force => kill_and_wait(&record)?,
+        _ if args.force => {
+            // A frozen init cannot die: thaw first.
+            if let Some(cgroup) = crate::container::cgroup_of(&record)? {
+                cgroup
+                    .freeze(false)
+                    .with_context(|| format!("container {}", args.id))?;
+            }
+            kill_and_wait(&record)?
+        }
         // runtime-spec "Delete": deleting a container that is not stopped
         // MUST fail, created included (runc 1.1 deletes a created one).
         other => bail!(
@@ -44,10 +53,17 @@ pub fn kill_and_wait(record: &Record) -> anyhow::Result<()> {
 }
 
 /// Removes everything the (stopped) container holds on the host: the
+/// processes left in its cgroup and the cgroup in every hierarchy, the
 /// mounts it made in berth's mount namespace if it had none of its own,
 /// and its state directory.
 pub fn destroy(locked: Locked, record: &Record) -> anyhow::Result<()> {
     let id = locked.id().to_string();
+    let container = Container {
+        locked,
+        record: record.clone(),
+    };
+    container.destroy_cgroup()?;
+    let locked = container.locked;
     if record.host_mounts {
         berth_linux::mount::unmount_under(&record.rootfs)
             .with_context(|| format!("container {id}"))?;

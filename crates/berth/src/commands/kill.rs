@@ -9,16 +9,20 @@ use nix::unistd::Pid;
 use std::os::fd::OwnedFd;
 
 use crate::cli::KillArgs;
-use crate::state::{status, Record, Store};
+use crate::container::Container;
+use crate::state::{Record, Store};
 
-/// Sends a signal to the container's init.
+/// Sends a signal to the container's init; with `--all` to every process
+/// in its cgroup, which succeeds on a stopped container too (runc's rule;
+/// containerd's CRI plugin relies on it after every exit).
 pub fn run(store: &Store, args: &KillArgs) -> anyhow::Result<()> {
     let signal = parse_signal(&args.signal)?;
-    let locked = store.lock(&args.id)?;
-    let record = locked.record()?;
-    if status::derive(&record, &locked.fifo_path()) == Status::Stopped
-        || signal_init(&record, signal)?.is_none()
-    {
+    let container = Container::open(store, &args.id)?;
+    let stopped = container.status() == Status::Stopped;
+    if args.all {
+        return container.signal_all(signal);
+    }
+    if stopped || signal_init(&container.record, signal)?.is_none() {
         bail!("container {} is not running", args.id);
     }
     Ok(())

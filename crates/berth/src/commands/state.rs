@@ -3,11 +3,11 @@
 use berth_spec::state::{State, Status};
 
 use crate::state::store::fifo_in;
-use crate::state::{status, Record, Store};
+use crate::state::{Record, Store};
 
 /// The OCI state of a record whose exec fifo is at `fifo` (shared with `list`).
 pub fn oci_state(record: &Record, fifo: &std::path::Path) -> State {
-    let status = status::derive(record, fifo);
+    let status = crate::container::derive(record, fifo);
     let pid = if status == Status::Stopped {
         0
     } else {

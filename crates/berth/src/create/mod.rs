@@ -13,6 +13,7 @@
 //! container's directory. Mounts live in init's mount namespace and vanish
 //! with it.
 
+mod cgroups;
 mod knobs_check;
 mod notify;
 mod parent;
@@ -94,7 +95,8 @@ pub fn create(
     knobs_check::check(&plan.knobs)?;
     let setgroups_allowed = geteuid().is_root() || !plan.creates(NsKind::User);
     crate::harden::check_groups(&plan, setgroups_allowed)?;
-    let prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
+    let mut prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
+    let cgroup = cgroups::place(&plan, &opts.id)?;
     let pidfd_socket = opts
         .pidfd_socket
         .as_ref()
@@ -104,8 +106,11 @@ pub fn create(
         locked: Some(store.create(&opts.id)?),
         procs: Processes::default(),
         host_mounts: plan.shares_host_mounts().then(|| plan.root.path.clone()),
+        cgroup: Some(cgroup.clone()),
         poststop: None,
     };
+    cgroups::build(&cgroup, &plan)?;
+    cgroups::point_mounts_at(&mut prepared.cgroups, &cgroup);
     let locked = cleanup.locked()?;
     let fifo = make_fifo(&locked.fifo_path())?;
     let (chan, init_chan) = sync::pair()?;
@@ -126,11 +131,17 @@ pub fn create(
         bind_sources: &prepared.bind_sources,
     };
     let forks = crate::init::needs_fork(&ctx);
-    cleanup.procs.first = Some(spawn::spawn(&ctx)?);
+    let cgroup_fd = cgroups::v2_dir(&cgroup)?;
+    let first = spawn::spawn(&ctx, cgroup_fd.as_ref().map(AsFd::as_fd))?;
+    let first_pid = first.pid.as_raw();
+    cleanup.procs.first = Some(first);
+    cgroups::join(&cgroup, first_pid)?;
+    chan.send(&sync::Msg::CgroupJoined)?;
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.
     drop((init_chan, fifo, prepared));
     let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?);
+    record.cgroups = Some(cgroup.dirs().clone());
     cleanup.locked()?.save(&record)?;
     // From here the container exists: a failure runs poststop (runtime.md
     // lifecycle steps 12-13).
@@ -184,6 +195,9 @@ fn new_record(id: &str, plan: &Plan, (pid, start_time): (i32, u64)) -> Record {
         oci_version: plan.oci_version.clone(),
         annotations: plan.annotations.clone(),
         host_mounts: plan.shares_host_mounts(),
+        version: crate::state::record::VERSION,
+        cgroups: None,
+        device_rules: plan.resources.devices.clone(),
         no_process: !plan.process.is_present(),
         hooks: LaterHooks {
             start_container: !plan.hooks.start_container.is_empty(),
@@ -250,6 +264,8 @@ struct Cleanup {
     /// The rootfs, when the container shares berth's mount namespace and
     /// its mounts would outlive init.
     host_mounts: Option<PathBuf>,
+    /// The container's cgroups, removed in every hierarchy.
+    cgroup: Option<berth_cgroups::Manager>,
     /// The record, once init exists: its poststop hooks run on failure.
     poststop: Option<Record>,
 }
@@ -271,6 +287,7 @@ impl Cleanup {
     fn disarm(mut self) -> anyhow::Result<Locked> {
         self.procs = Processes::default();
         self.host_mounts = None;
+        self.cgroup = None;
         self.poststop = None;
         self.locked
             .take()
@@ -289,6 +306,11 @@ impl Drop for Cleanup {
             }
             // Our child: reaping it also guarantees it is gone.
             let _ = waitpid(child.pid, None);
+        }
+        if let Some(cgroup) = self.cgroup.take() {
+            if let Err(e) = cgroup.destroy() {
+                tracing::error!("cleanup after failed create: {e:#}");
+            }
         }
         if let Some(rootfs) = self.host_mounts.take() {
             if let Err(e) = berth_linux::mount::unmount_under(&rootfs) {

@@ -98,6 +98,11 @@ fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
 /// when a pid or time namespace only applies to children, clones the init
 /// and hands its pid to the parent (returning `Ok` to exit).
 fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+    // Not one step outside the container's cgroups.
+    match ctx.chan.recv()? {
+        Some(Msg::CgroupJoined) => {}
+        other => anyhow::bail!("expected CgroupJoined from the parent, got {other:?}"),
+    }
     berth_linux::attrs::set_non_dumpable()?;
     fds::close_inherited(ctx)?;
     lifeline::arm(ctx.chan)?;

@@ -47,6 +47,16 @@ pub struct Record {
     /// must remove them.
     #[serde(default)]
     pub host_mounts: bool,
+    /// The record's format: 1 (no field; before cgroups), 2 (with
+    /// `cgroups`).
+    #[serde(default = "version_one")]
+    pub version: u32,
+    /// The container's cgroup directories; `None` in version 1 records.
+    #[serde(default)]
+    pub cgroups: Option<berth_cgroups::path::Dirs>,
+    /// `linux.resources.devices` at create (`update` cannot change them).
+    #[serde(default)]
+    pub device_rules: Vec<berth_spec::resources::DeviceRule>,
     /// The config has no `process`: `start` must refuse (config.md).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub no_process: bool,
@@ -90,4 +100,24 @@ pub struct ExecConfig {
     pub process: Process,
     /// `linux.seccomp`: every process of the container runs under it.
     pub seccomp: Option<Seccomp>,
+}
+
+/// The format `create` writes.
+pub const VERSION: u32 = 2;
+
+fn version_one() -> u32 {
+    1
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_one_record_still_loads() {
+        let v1 = r#"{"id":"c","pid":1,"start_time":2,"phase":"created","bundle":"/b",
+            "rootfs":"/b/r","created":"t","owner":"root","oci_version":"1.2.0"}"#;
+        let r: Record = serde_json::from_str(v1).expect("v1 record");
+        assert_eq!((r.version, r.cgroups, r.device_rules.len()), (1, None, 0));
+    }
 }

@@ -3,7 +3,10 @@
 //! ```text
 //!  parent (berth create)                          init (the cloned child)
 //!  ─────────────────────                          ───────────────────────
-//!  clone3(CLONE_NEW* …) ───────────────────────▶  fast path: already in its new namespaces
+//!  make the cgroups, apply linux.resources
+//!  clone3(CLONE_NEW* but cgroup) ──────────────▶  waits before doing anything
+//!  write its pid to cgroup.procs of
+//!  every hierarchy; CgroupJoined ──────────────▶  fast path: already in its new namespaces
 //!                                                 otherwise: setns(joined), unshare(user)
 //!                        ◀──────────────────────  IdMapsPlease      (new user namespace only)
 //!  write uid_map, gid_map
@@ -55,6 +58,8 @@ use serde::{Deserialize, Serialize};
 /// One message of the create handshake.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Msg {
+    /// parent → init: you are in the container's cgroups; go on.
+    CgroupJoined,
     /// init → parent: I am in my new user namespace; write my id maps.
     IdMapsPlease,
     /// parent → init: the maps are written.

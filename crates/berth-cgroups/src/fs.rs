@@ -1,0 +1,134 @@
+//! Reading and writing cgroup files with errors that name them.
+
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
+
+use crate::error::{io, Error, Result};
+use crate::resources::Write;
+
+/// Writes `w` into `dir`. A missing file means the host's controller
+/// lacks it: that is [`Error::Unsupported`] naming the field.
+pub fn write(dir: &Path, w: &Write) -> Result<()> {
+    let file = dir.join(&w.file);
+    let result = std::fs::OpenOptions::new()
+        .write(true)
+        .open(&file)
+        .and_then(|mut f| f.write_all(w.value.as_bytes()));
+    tracing::debug!(file = %file.display(), value = %w.value, "cgroup write");
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound && dir.is_dir() => Err(Error::Unsupported {
+            field: w.field.clone(),
+            reason: format!("the host's cgroup has no {} file", w.file),
+        }),
+        Err(source) => Err(Error::Write {
+            file,
+            value: w.value.clone(),
+            field: w.field.clone(),
+            errno: source,
+        }),
+    }
+}
+
+/// Reads a cgroup file, trimmed.
+pub fn read(path: &Path) -> Result<String> {
+    let text = std::fs::read_to_string(path).map_err(io("read", path))?;
+    Ok(text.trim().to_string())
+}
+
+/// Makes `dir` and its missing parents; returns the ones it made, top
+/// first.
+pub fn mkdir_all(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut missing = Vec::new();
+    let mut cur = Some(dir);
+    while let Some(d) = cur.filter(|d| !d.exists()) {
+        missing.push(d.to_path_buf());
+        cur = d.parent();
+    }
+    missing.reverse();
+    for d in &missing {
+        match std::fs::create_dir(d) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io("mkdir", d)(e)),
+        }
+    }
+    Ok(missing)
+}
+
+/// Removes `dir` and the cgroups below it, deepest first (as runc's
+/// `RemovePaths`: a sub-cgroup made by `exec --cgroup` or by the
+/// container itself must not keep its parent alive).
+pub fn rmdir_tree(dir: &Path) -> Result<()> {
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                rmdir_tree(&e.path())?;
+            }
+        }
+    }
+    rmdir(dir)
+}
+
+/// Every directory at and below `dir`.
+pub fn tree(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![dir.to_path_buf()];
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            if e.file_type().is_ok_and(|t| t.is_dir()) {
+                out.extend(tree(&e.path()));
+            }
+        }
+    }
+    out
+}
+
+/// Removes `dir`; gone already is fine. The kernel answers EBUSY while
+/// the last processes are still exiting, so retry for up to ~1 s.
+pub fn rmdir(dir: &Path) -> Result<()> {
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir(dir) {
+            Ok(()) => return Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.raw_os_error() == Some(16) && tries < 100 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => return Err(io("rmdir", dir)(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_names_file_value_and_field() {
+        let dir = tempfile::tempdir().unwrap();
+        let w = Write::new("memory.max", "10", "memory.limit");
+        let e = write(dir.path(), &w).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "linux.resources.memory.limit: the host's cgroup has no memory.max file"
+        );
+        std::fs::create_dir(dir.path().join("memory.max")).unwrap();
+        let e = write(dir.path(), &w).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "memory.max: write \"10\": is a directory (linux.resources.memory.limit)"
+        );
+    }
+
+    #[test]
+    fn mkdir_all_reports_what_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        let made = mkdir_all(&dir.path().join("a/b")).unwrap();
+        assert_eq!(made, [dir.path().join("a"), dir.path().join("a/b")]);
+        assert_eq!(tree(&dir.path().join("a")).len(), 2);
+        rmdir_tree(&dir.path().join("a")).unwrap();
+        assert!(!dir.path().join("a").exists());
+        rmdir(&dir.path().join("a/b")).unwrap();
+    }
+}

@@ -1,0 +1,127 @@
+//! `linux.resources` applied: each value read back from the container's
+//! cgroup files on the host (v1 or v2 name, whichever the host has) and,
+//! where the container sees it, from inside.
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
+use berth_test_harness::{berth_only, cgroup, json, require, skip, unique_id, Bundle, Runtime};
+
+const MIB: u64 = 1 << 20;
+
+/// Reads the container's v1 memory limit or v2 memory.max from inside.
+const INSIDE_MEMORY: &str = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null \
+                             || cat /sys/fs/cgroup/memory.max";
+
+#[test]
+fn memory_pids_and_cpu_limits_are_in_the_cgroup_files() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox()
+        .set(
+            &["linux"],
+            "resources",
+            json!({
+                "devices": [{"allow": false, "access": "rwm"}],
+                "memory": {"limit": 64 * MIB, "reservation": 32 * MIB, "swap": 128 * MIB},
+                "pids": {"limit": 50},
+                "cpu": {"shares": 512, "quota": 50000, "period": 100000, "cpus": "0", "mems": "0"}
+            }),
+        )
+        .sh(&format!("echo mem=$({INSIDE_MEMORY})"));
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    let limit = cgroup::read(&id, &["memory.limit_in_bytes", "memory.max"]);
+    assert_eq!(limit, (64 * MIB).to_string());
+    let low = cgroup::read(&id, &["memory.soft_limit_in_bytes", "memory.low"]);
+    assert_eq!(low, (32 * MIB).to_string());
+    match cgroup::find(&id, &["memory.memsw.limit_in_bytes"]) {
+        Some((_, memsw)) => assert_eq!(memsw, (128 * MIB).to_string()),
+        // v2: swap alone, 128 MiB of memory+swap minus the 64 MiB limit.
+        None => assert_eq!(
+            cgroup::read(&id, &["memory.swap.max"]),
+            (64 * MIB).to_string()
+        ),
+    }
+    assert_eq!(cgroup::read(&id, &["pids.max"]), "50");
+    match cgroup::find(&id, &["cpu.shares"]) {
+        Some((_, shares)) => {
+            assert_eq!(shares, "512");
+            assert_eq!(cgroup::read(&id, &["cpu.cfs_quota_us"]), "50000");
+            assert_eq!(cgroup::read(&id, &["cpu.cfs_period_us"]), "100000");
+        }
+        None => {
+            // runc's conversion: 1 + (512 - 2) * 9999 / 262142.
+            assert_eq!(cgroup::read(&id, &["cpu.weight"]), "20");
+            assert_eq!(cgroup::read(&id, &["cpu.max"]), "50000 100000");
+        }
+    }
+    assert_eq!(cgroup::read(&id, &["cpuset.cpus"]), "0");
+    assert_eq!(cgroup::read(&id, &["cpuset.mems"]), "0");
+    rt.start(&id).ok();
+    let out = rt.wait_output(&id, "mem=");
+    assert!(out.contains(&format!("mem={}", 64 * MIB)), "inside: {out}");
+    rt.wait_status(&id, "stopped");
+    rt.delete(&id, false).ok();
+    rt.assert_no_residue(&id);
+}
+
+#[test]
+fn a_memory_hog_is_killed_at_its_limit() {
+    require!(root);
+    let rt = Runtime::new();
+    // No swap either (memory+swap = memory), so the hog cannot escape.
+    let b = Bundle::busybox()
+        .set(
+            &["linux"],
+            "resources",
+            json!({"memory": {"limit": 32 * MIB, "swap": 32 * MIB}}),
+        )
+        // tail keeps the whole newline-free input in memory: fast, and
+        // bounded at 300 MB should the limit be missing.
+        .sh("head -c 300000000 /dev/zero | tail >/dev/null; echo hog-exit=$?");
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    rt.start(&id).ok();
+    let out = rt.wait_output(&id, "hog-exit=");
+    rt.wait_status(&id, "stopped");
+    assert!(
+        out.contains("hog-exit=137"),
+        "the hog was not SIGKILLed:\n{out}"
+    );
+    rt.delete(&id, false).ok();
+    rt.assert_no_residue(&id);
+}
+
+#[test]
+fn hugetlb_limits_apply_wherever_the_controller_lives() {
+    require!(root);
+    if !cgroup::has_v1("hugetlb") && !cgroup::has_v2("hugetlb") {
+        skip::host_lacks("a hugetlb cgroup controller");
+        return;
+    }
+    if !std::path::Path::new("/sys/kernel/mm/hugepages/hugepages-2048kB").exists() {
+        skip::host_lacks("2 MiB huge pages");
+        return;
+    }
+    if !cgroup::has_v1("hugetlb") && !cgroup::is_pure_v2() {
+        berth_only!(
+            "runc 1.1.5 ignores hugetlb when only the unified hierarchy of a hybrid host has it"
+        );
+    }
+    let rt = Runtime::new();
+    let b = Bundle::busybox()
+        .set(
+            &["linux"],
+            "resources",
+            json!({"hugepageLimits": [{"pageSize": "2MB", "limit": 4 * MIB}]}),
+        )
+        .args(["true"]);
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    let files = ["hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.max"];
+    assert_eq!(cgroup::read(&id, &files), (4 * MIB).to_string());
+    if let Some((path, rsvd)) = cgroup::find(&id, &["hugetlb.2MB.rsvd.max"]) {
+        assert_eq!(rsvd, (4 * MIB).to_string(), "{}", path.display());
+    }
+    rt.delete(&id, true).ok();
+    rt.assert_no_residue(&id);
+}
