@@ -17,11 +17,24 @@ fn stat_fields(b: Bundle) -> Vec<String> {
 fn scheduler_fifo_with_priority_is_applied() {
     require!(root);
     berth_only!("runc 1.1.5 ignores process.scheduler (added in runc 1.2)");
-    let b = Bundle::busybox().set(
+    let mut b = Bundle::busybox().set(
         &["process"],
         "scheduler",
         json!({"policy": "SCHED_FIFO", "priority": 7}),
     );
+    // With RT group scheduling (v1 `cpu.rt_runtime_us`), a cgroup of its
+    // own has no real-time budget until the config gives it one: the
+    // kernel refuses SCHED_FIFO there (EPERM), for runc too.
+    let rt_groups = ["cpu", "cpu,cpuacct"]
+        .iter()
+        .any(|h| std::path::Path::new(&format!("/sys/fs/cgroup/{h}/cpu.rt_runtime_us")).exists());
+    if rt_groups {
+        b = b.set(
+            &["linux", "resources"],
+            "cpu",
+            json!({"realtimeRuntime": 10000, "realtimePeriod": 1000000}),
+        );
+    }
     // After ")": field 3 is index 0, so rt_priority (40) is 37, policy (41) 38.
     let f = stat_fields(b);
     assert_eq!((f[37].as_str(), f[38].as_str()), ("7", "1"), "{f:?}");
