@@ -15,7 +15,11 @@ const INSIDE_MEMORY: &str = "cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/
 fn memory_pids_and_cpu_limits_are_in_the_cgroup_files() {
     require!(root);
     let rt = Runtime::new();
+    // A cgroup namespace: on cgroup v2 a cgroup2 mount then shows the
+    // container's own cgroup at /sys/fs/cgroup (without one, runc and berth
+    // mount the whole hierarchy there).
     let b = Bundle::busybox()
+        .namespace("cgroup", None)
         .set(
             &["linux"],
             "resources",
@@ -120,7 +124,11 @@ fn hugetlb_limits_apply_wherever_the_controller_lives() {
     let files = ["hugetlb.2MB.limit_in_bytes", "hugetlb.2MB.max"];
     assert_eq!(cgroup::read(&id, &files), (4 * MIB).to_string());
     if let Some((path, rsvd)) = cgroup::find(&id, &["hugetlb.2MB.rsvd.max"]) {
-        assert_eq!(rsvd, (4 * MIB).to_string(), "{}", path.display());
+        if berth_test_harness::is_berth() {
+            assert_eq!(rsvd, (4 * MIB).to_string(), "{}", path.display());
+        } else {
+            skip::berth_only("runc 1.1.5 does not set hugetlb.<size>.rsvd.max (runc 1.2 does)");
+        }
     }
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);
