@@ -6,7 +6,7 @@
 use std::fs;
 
 use berth_test_harness::parse::{cap_field, cap_mask, expect_mount, mountinfo, CAPABILITIES};
-use berth_test_harness::{berth_only, json, require, unique_id, Bundle, Runtime};
+use berth_test_harness::{berth_only, cgroup, json, require, unique_id, Bundle, Runtime};
 use serde_json::Value;
 
 fn features(rt: &Runtime) -> Value {
@@ -284,4 +284,44 @@ fn what_is_not_claimed_is_refused() {
     assert!(out.stderr.contains(what), "{what}: {}", out.stderr);
     // Refused by berth, so not claimed.
     assert_eq!(f["linux"]["intelRdt"]["enabled"], false, "{f}");
+}
+
+/// `linux.cgroup`: the version this host runs is claimed, and a limit is
+/// really applied in it; the systemd driver is not claimed and refused.
+#[test]
+fn the_cgroup_claims_hold() {
+    require!(root);
+    let rt = Runtime::new();
+    let f = features(&rt);
+    let cg = &f["linux"]["cgroup"];
+    let (version, file) = if cgroup::is_pure_v2() {
+        ("v2", "memory.max")
+    } else {
+        ("v1", "memory.limit_in_bytes")
+    };
+    assert_eq!(cg[version], true, "{f}");
+    let b = Bundle::busybox()
+        .set(
+            &["linux", "resources"],
+            "memory",
+            json!({"limit": 64 << 20}),
+        )
+        .args(["true"]);
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    assert_eq!(cgroup::read(&id, &[file]), (64u64 << 20).to_string());
+    rt.delete(&id, true).ok();
+    rt.assert_no_residue(&id);
+    berth_only!("runc claims its systemd driver, which berth does not have");
+    assert_eq!(cg["systemd"], false, "{f}");
+    let id = unique_id();
+    rt.cmd(&[
+        "--systemd-cgroup",
+        "create",
+        "--bundle",
+        &b.path().to_string_lossy(),
+        &id,
+    ])
+    .fails();
+    rt.assert_no_residue(&id);
 }

@@ -4,7 +4,7 @@
 //! (`berth_spec::features`) or from probing this host's libseccomp and
 //! kernel (`berth_linux::seccomp_probe`); e2e `features.rs` checks each
 //! claim with a real `create`. Fields berth does not apply are reported
-//! disabled. `linux.cgroup` is left out until the cgroup work lands.
+//! disabled.
 
 use berth_linux::seccomp_probe;
 use berth_spec::features;
@@ -44,6 +44,12 @@ pub fn document() -> Value {
                 "knownFlags": features::seccomp_known_flags(),
                 "supportedFlags": seccomp_probe::supported_flags(),
             },
+            // berth-cgroups drives v1, hybrid and v2 hosts (e2e cgroups_*.rs
+            // on this hybrid host and in the cgroup v2 VM); no systemd
+            // driver (`--systemd-cgroup` is an error). `rdma` is left out:
+            // rdma.max is written, but no host here has an RDMA device to
+            // check it on, and a claim must be checked.
+            "cgroup": { "v1": true, "v2": true, "systemd": false, "systemdUser": false },
             // Applied where the host has them (docs/security.md); RDT is refused.
             "apparmor": { "enabled": true },
             "selinux": { "enabled": true },
