@@ -63,6 +63,30 @@ fn filter_applies_without_no_new_privileges() {
     check_filtered(&out, "0");
 }
 
+/// A profile loaded before the executable is looked up (no
+/// no_new_privs) that refuses faccessat2 with EPERM, as Docker-era
+/// profiles do with syscalls they do not know (runtime-tools' default
+/// does): the program must still be found and run.
+#[test]
+fn a_filter_refusing_faccessat2_still_runs_the_program() {
+    require!(root);
+    let b = Bundle::busybox()
+        .set(&["process"], "noNewPrivileges", json!(false))
+        .set(
+            &["linux"],
+            "seccomp",
+            json!({
+                "defaultAction": "SCMP_ACT_ALLOW",
+                "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
+                "syscalls": [
+                    {"names": ["faccessat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}
+                ]
+            }),
+        )
+        .args(["/bin/echo", "ran"]);
+    assert_eq!(Runtime::new().run_ok(&b), "ran\n");
+}
+
 #[test]
 fn no_profile_means_no_filter() {
     require!(root);

@@ -78,13 +78,27 @@ fn check_executable(path: &Path) -> Result<(), String> {
     if meta.is_dir() {
         return Err("is a directory".into());
     }
-    nix::unistd::faccessat(
+    match nix::unistd::faccessat(
         nix::fcntl::AT_FDCWD,
         path,
         nix::unistd::AccessFlags::X_OK,
         nix::fcntl::AtFlags::AT_EACCESS,
-    )
-    .map_err(|e| e.desc().to_string())
+    ) {
+        // A seccomp filter already loaded (no no_new_privs) may refuse
+        // faccessat2 itself, which glibc needs for AT_EACCESS: Docker-era
+        // profiles answer unknown syscalls with EPERM (runtime-tools' default
+        // profile does). The question was not answered, so take any execute
+        // bit and let execve(2) decide, as runc's Go falls back too.
+        Err(nix::errno::Errno::EPERM | nix::errno::Errno::ENOSYS) => {
+            use std::os::unix::fs::PermissionsExt;
+            if meta.permissions().mode() & 0o111 != 0 {
+                Ok(())
+            } else {
+                Err(nix::errno::Errno::EACCES.desc().to_string())
+            }
+        }
+        other => other.map_err(|e| e.desc().to_string()),
+    }
 }
 
 /// The message of an io::Error without Rust's " (os error N)" suffix.
