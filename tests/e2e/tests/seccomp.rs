@@ -64,9 +64,10 @@ fn filter_applies_without_no_new_privileges() {
 }
 
 /// A profile loaded before the executable is looked up (no
-/// no_new_privs) that refuses faccessat2 with EPERM, as Docker-era
-/// profiles do with syscalls they do not know (runtime-tools' default
-/// does): the program must still be found and run.
+/// no_new_privs) that refuses faccessat2 and openat2 with EPERM, as
+/// Docker-era profiles do with syscalls they do not know (runtime-tools'
+/// default does): the program must still be found and run, and HOME still
+/// come from the image's /etc/passwd.
 #[test]
 fn a_filter_refusing_faccessat2_still_runs_the_program() {
     require!(root);
@@ -79,12 +80,13 @@ fn a_filter_refusing_faccessat2_still_runs_the_program() {
                 "defaultAction": "SCMP_ACT_ALLOW",
                 "architectures": ["SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32"],
                 "syscalls": [
-                    {"names": ["faccessat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}
+                    {"names": ["faccessat2", "openat2"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1}
                 ]
             }),
         )
-        .args(["/bin/echo", "ran"]);
-    assert_eq!(Runtime::new().run_ok(&b), "ran\n");
+        .env(["PATH=/bin"])
+        .args(["/bin/sh", "-c", "echo ran HOME=$HOME"]);
+    assert_eq!(Runtime::new().run_ok(&b), "ran HOME=/root\n");
 }
 
 #[test]

@@ -22,13 +22,13 @@ pub struct Program {
 /// up in the container's `PATH`), builds argv and envp, sets the umask and
 /// marks every fd beyond stdio and `--preserve-fds` close-on-exec. `None`
 /// when there is no process (a config without `process`).
-pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Option<Program>> {
+/// `env` is [`environment`]'s, computed before any step ran.
+pub fn prepare(ctx: &ProcessContext<'_>, env: Vec<String>) -> anyhow::Result<Option<Program>> {
     let process = ctx.process;
     if !process.is_present() {
         return Ok(None);
     }
     let path = find_executable(process)?;
-    let env = environment(process)?;
     let cstr = |s: &[u8]| CString::new(s).context("NUL byte in process.args or process.env");
     let program = Program {
         path: cstr(path.as_os_str().as_bytes())?,
@@ -114,7 +114,7 @@ fn errno_text(e: &std::io::Error) -> String {
 /// `/etc/passwd` when the config sets none or an empty one (runc does the
 /// same; `/` when the user has no entry). The file is the image's: read as
 /// untrusted (`berth_linux::untrusted`: in-root, regular, bounded).
-fn environment(process: &Process) -> anyhow::Result<Vec<String>> {
+pub fn environment(process: &Process) -> anyhow::Result<Vec<String>> {
     let mut env = dedup_env(&process.env);
     let home_set = env
         .iter()

@@ -84,6 +84,15 @@ pub const STEPS: [Step; 11] = [
 /// Runs the steps up to and including [`Step::Program`]; `None` when there
 /// is no process to run (a config without `process`: `start` refuses it).
 pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Option<Program>> {
+    // The environment first: HOME may come from the image's /etc/passwd,
+    // opened with openat2(RESOLVE_IN_ROOT), which a seccomp profile loaded
+    // in the steps below may refuse (older profiles answer syscalls they
+    // do not know with EPERM). runc reads it before its filter too.
+    let env = if ctx.process.is_present() {
+        exec::environment(ctx.process)?
+    } else {
+        Vec::new()
+    };
     for step in STEPS {
         match step {
             Step::Labels => labels::apply(ctx)?,
@@ -94,7 +103,7 @@ pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Option<Program>> {
             Step::User => security::user(ctx)?,
             Step::Capabilities => security::capabilities(ctx)?,
             Step::NoNewPrivs => security::no_new_privs(ctx)?,
-            Step::Program => return exec::prepare(ctx),
+            Step::Program => return exec::prepare(ctx, env),
             Step::LateSeccomp | Step::Exec => {}
         }
     }
