@@ -63,8 +63,10 @@ fn a_memory_hog_in_a_32_mib_container_makes_an_oom_event() {
             shared.path().to_str().unwrap(),
             &["rbind", "rw"],
         )
+        // The hog goes first to the OOM killer (oom_score_adj 1000), so
+        // the shell lives on to be killed by the test.
         .sh("while [ ! -e /shared/go ]; do sleep 0.05; done; \
-             head -c 300000000 /dev/zero | tail >/dev/null; \
+             (echo 1000 >/proc/self/oom_score_adj; head -c 300000000 /dev/zero | tail >/dev/null); \
              sleep 1000");
     let id = unique_id();
     rt.create(&id, &b, &[]).ok();

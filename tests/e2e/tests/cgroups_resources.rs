@@ -68,6 +68,11 @@ fn memory_pids_and_cpu_limits_are_in_the_cgroup_files() {
     rt.assert_no_residue(&id);
 }
 
+/// A subshell that fills its memory cgroup, first in line for the OOM
+/// killer; its status is tail's.
+const HOG: &str =
+    "(echo 1000 >/proc/self/oom_score_adj; head -c 300000000 /dev/zero | tail >/dev/null)";
+
 #[test]
 fn a_memory_hog_is_killed_at_its_limit() {
     require!(root);
@@ -80,8 +85,10 @@ fn a_memory_hog_is_killed_at_its_limit() {
             json!({"memory": {"limit": 32 * MIB, "swap": 32 * MIB}}),
         )
         // tail keeps the whole newline-free input in memory: fast, and
-        // bounded at 300 MB should the limit be missing.
-        .sh("head -c 300000000 /dev/zero | tail >/dev/null; echo hog-exit=$?");
+        // bounded at 300 MB should the limit be missing. The hog's
+        // oom_score_adj of 1000 makes the OOM killer take it (or head),
+        // never the container's shell, which must live to report.
+        .sh(&format!("{HOG}; echo hog-exit=$?"));
     let id = unique_id();
     rt.create(&id, &b, &[]).ok();
     rt.start(&id).ok();
