@@ -572,6 +572,9 @@ impl Runtime {
             }
             if let Some(cg) = &k.cgroup {
                 for d in residue::existing_cgroup_dirs(cg) {
+                    if !crate::is_berth() && runc_left_empty_cgroup(&d) {
+                        continue;
+                    }
                     found.push(format!("cgroup {}", d.display()));
                 }
             }
@@ -647,4 +650,23 @@ impl Drop for Inner {
             self.cleanup(&id);
         }
     }
+}
+
+/// runc 1.1.5's `delete` gives up removing a cgroup after about a second of
+/// EBUSY retries and still exits 0; under software emulation (the cgroup
+/// v2 VM) its init is sometimes not gone by then, and an empty directory
+/// stays (docs/testing.md). For runc only, such an empty cgroup (no
+/// process in it) is removed here and reported instead of failing the
+/// test; berth is held to "gone at once".
+fn runc_left_empty_cgroup(dir: &std::path::Path) -> bool {
+    let empty = std::fs::read_to_string(dir.join("cgroup.procs"))
+        .is_ok_and(|procs| procs.trim().is_empty());
+    if !empty || std::fs::remove_dir(dir).is_err() {
+        return false;
+    }
+    crate::skip::berth_only(&format!(
+        "runc 1.1.5 left the empty cgroup {} after delete; removed by the harness",
+        dir.display()
+    ));
+    true
 }
