@@ -2,7 +2,7 @@
 //! (pivot_root or move+chroot), and the paths masked or made read-only
 //! after the switch.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use nix::errno::Errno;
@@ -12,6 +12,7 @@ use nix::sys::stat::{fstat, Mode, SFlag};
 use nix::unistd::{chdir, chroot, fchdir, pivot_root};
 
 use crate::error::{Op, SysResult};
+use crate::mount::detached::{attach, clone_fd};
 use crate::mount::{fd_path, mount, remount, Create, RootDir};
 
 /// runc's default `rootfsPropagation`: mounts made on the host still reach
@@ -182,9 +183,37 @@ fn old_root_mounts(text: &str, rootfs: &Path) -> Vec<std::path::PathBuf> {
     points
 }
 
+/// Detached binds of the host's `/dev/null`, one per path to mask, made
+/// before the switch while the host's `/dev` is still reachable: the
+/// container's own `/dev/null` is the image's to replace (CVE-2025-31133,
+/// a symlink into `/proc/sys` turned a masked path into a writable sysctl).
+/// The host's is opened without following symlinks and must be the
+/// character device 1:3. The fds are close-on-exec.
+pub fn host_null_trees(count: usize) -> SysResult<Vec<OwnedFd>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let path = Path::new("/dev/null");
+    let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    let null = open(path, flags, Mode::empty()).op_at("open", path)?;
+    let st = fstat(null.as_fd()).op_at("stat", path)?;
+    let is_chr = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFCHR;
+    let rdev = st.st_rdev;
+    if !is_chr || libc::major(rdev) != 1 || libc::minor(rdev) != 3 {
+        return Err(crate::error::SysError::at(
+            "expect the character device 1:3 at",
+            path,
+            Errno::ENODEV,
+        ));
+    }
+    (0..count).map(|_| clone_fd(null.as_fd(), path)).collect()
+}
+
 /// Hides `path` (after the switch): a read-only tmpfs over a directory,
-/// `/dev/null` over anything else. A missing path is not an error.
-pub fn mask(root: &RootDir, path: &Path) -> SysResult<()> {
+/// `null` (a detached bind of the host's `/dev/null` from
+/// [`host_null_trees`]) attached over anything else. The target is resolved
+/// inside the root; a missing path is not an error.
+pub fn mask(root: &RootDir, path: &Path, null: OwnedFd) -> SysResult<()> {
     let target = match root.resolve(path, Create::Nothing) {
         Err(e) if e.errno == Errno::ENOENT => return Ok(()),
         other => other?,
@@ -201,14 +230,7 @@ pub fn mask(root: &RootDir, path: &Path) -> SysResult<()> {
             path,
         )
     } else {
-        mount(
-            Some(Path::new("/dev/null")),
-            &fd_path(&target),
-            None,
-            libc::MS_BIND,
-            None,
-            path,
-        )
+        attach(null.as_fd(), target.as_fd(), path)
     }
 }
 

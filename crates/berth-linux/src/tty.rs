@@ -6,10 +6,9 @@ use std::io::IoSlice;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{open, OFlag};
+use nix::fcntl::OFlag;
 use nix::pty::{grantpt, posix_openpt, ptsname_r, unlockpt};
 use nix::sys::socket::{sendmsg, ControlMessage, MsgFlags};
-use nix::sys::stat::Mode;
 
 use crate::error::{Op, SysError, SysResult};
 
@@ -18,9 +17,9 @@ use crate::error::{Op, SysError, SysResult};
 pub struct Pty {
     /// The master side, for the console socket.
     pub master: OwnedFd,
-    /// The slave side, opened.
+    /// The slave side, from the master (`TIOCGPTPEER`).
     pub slave: OwnedFd,
-    /// Where the slave lives inside the container.
+    /// Its name (`/dev/pts/N`) for the console socket; never opened by path.
     pub slave_path: PathBuf,
 }
 
@@ -31,7 +30,26 @@ pub fn open_pty() -> SysResult<Pty> {
     grantpt(&master).op("grantpt")?;
     unlockpt(&master).op("unlockpt")?;
     let slave_path = PathBuf::from(ptsname_r(&master).op("ptsname")?);
-    let slave = open(&slave_path, flags, Mode::empty()).op_at("open", &slave_path)?;
+    // The slave from the master itself (TIOCGPTPEER), not by the path,
+    // which the container's /dev/pts may point anywhere (CVE-2025-52565).
+    // SAFETY: ioctl(2) on the master fd we own, with open flags as its
+    // argument; it returns a new fd or -1 and writes no memory of ours.
+    let peer = unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            (libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) as libc::c_ulong,
+        )
+    };
+    if peer < 0 {
+        return Err(SysError::at(
+            "TIOCGPTPEER",
+            &slave_path,
+            nix::errno::Errno::last(),
+        ));
+    }
+    // SAFETY: the kernel just returned this fd to us; nothing else owns it.
+    let slave = unsafe { OwnedFd::from_raw_fd(peer) };
     // SAFETY: into_raw_fd hands us sole ownership of the master fd.
     let master = unsafe { OwnedFd::from_raw_fd(master.into_raw_fd()) };
     Ok(Pty {

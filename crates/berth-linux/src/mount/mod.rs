@@ -88,25 +88,6 @@ pub fn set_propagation(target: &Path, flag: u64, shown: &Path) -> SysResult<()> 
     mount(None, target, None, flag, None, shown)
 }
 
-/// Bind-mounts the host path `source` onto `dest` inside `root`, creating
-/// the target as a file or directory like the source.
-pub fn bind_into(root: &RootDir, source: &Path, dest: &Path) -> SysResult<()> {
-    let create = if source.is_dir() {
-        Create::Dir
-    } else {
-        Create::File
-    };
-    let target = root.resolve(dest, create)?;
-    mount(
-        Some(source),
-        &fd_path(&target),
-        None,
-        libc::MS_BIND,
-        None,
-        &root.display(dest),
-    )
-}
-
 /// Detaches every mount at or below `path` in this mount namespace,
 /// deepest first; returns how many. For containers that shared the
 /// runtime's mount namespace, whose mounts outlive their processes.

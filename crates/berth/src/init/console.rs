@@ -5,7 +5,7 @@ use std::os::fd::AsFd;
 use std::path::Path;
 
 use anyhow::Context;
-use berth_linux::mount::{bind_into, RootDir};
+use berth_linux::mount::{detached, Create, RootDir};
 use berth_linux::tty;
 
 use super::InitContext;
@@ -23,8 +23,13 @@ pub fn setup(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     if let Some((rows, cols)) = process.console_size {
         tty::set_size(&pty.master, rows, cols).context("process.consoleSize")?;
     }
+    // Bound from the slave's fd, not its path: the container's /dev/pts
+    // could point that path anywhere (CVE-2025-52565).
+    let console = Path::new("/dev/console");
     let root = RootDir::open(Path::new("/"))?;
-    bind_into(&root, &pty.slave_path, Path::new("/dev/console"))?;
+    let tree = detached::clone_fd(pty.slave.as_fd(), &pty.slave_path)?;
+    let target = root.resolve(console, Create::File)?;
+    detached::attach(tree.as_fd(), target.as_fd(), console)?;
     let name = pty.slave_path.to_string_lossy();
     tty::send_fd(socket.as_fd(), pty.master.as_fd(), &name).context("--console-socket")?;
     drop(pty.master);

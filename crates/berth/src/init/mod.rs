@@ -134,9 +134,10 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     knobs::initial(ctx)?;
     namespaces::configure(ctx)?;
     proc_writes::apply(ctx)?;
-    let state = rootfs::build(ctx)?;
+    let built = rootfs::build(ctx)?;
+    let state = built.state;
     console::setup(ctx)?;
-    rootfs::finish(ctx)?;
+    rootfs::finish(ctx, built.null_trees)?;
     knobs::apply(ctx)?;
     let steps = ctx.process();
     let program = process::prepare(&steps)?;

@@ -1,7 +1,7 @@
 //! The container's filesystem view: mounts, `/dev`, the switch of root,
 //! then read-only and masked paths, a read-only root and the cwd.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use anyhow::Context;
@@ -19,8 +19,11 @@ use super::InitContext;
 /// Without a mount namespace of its own (none listed: the container
 /// shares berth's), the host's propagation is left alone and the switch is
 /// a chroot; the mounts are removed at delete.
-pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Option<State>> {
+pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
     let plan = ctx.plan;
+    // While the host's /dev is still in reach (see rootfs::host_null_trees).
+    let null_trees =
+        rootfs::host_null_trees(plan.masked_paths.len()).context("linux.maskedPaths")?;
     let path = &plan.root.path;
     let own_mounts = !plan.shares_host_mounts();
     // Exact modes for what setup creates; the config's umask is set before exec.
@@ -50,9 +53,10 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Option<State>> {
     }
     drop(root);
     let state = super::hooks::before_pivot(ctx)?;
+    let built = Built { state, null_trees };
     if !own_mounts {
         rootfs::chroot_into(path)?;
-        return Ok(state);
+        return Ok(built);
     }
     if ctx.no_pivot {
         rootfs::move_root(path).context("--no-pivot")?;
@@ -60,18 +64,27 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Option<State>> {
         rootfs::pivot(path)?;
     }
     rootfs::set_root_propagation(plan.rootfs_propagation).context("linux.rootfsPropagation")?;
-    Ok(state)
+    Ok(built)
+}
+
+/// What [`build`] hands on: the hooks' state and, for [`finish`], one
+/// detached bind of the host's `/dev/null` per masked path.
+pub struct Built {
+    /// The state the hooks before pivot saw, for `startContainer`.
+    pub state: Option<State>,
+    /// For [`finish`]: one per `linux.maskedPaths` entry, in order.
+    pub null_trees: Vec<OwnedFd>,
 }
 
 /// After the switch: read-only and masked paths, a read-only root, and the cwd.
-pub fn finish(ctx: &InitContext<'_>) -> anyhow::Result<()> {
+pub fn finish(ctx: &InitContext<'_>, null_trees: Vec<OwnedFd>) -> anyhow::Result<()> {
     let plan = ctx.plan;
     let root = RootDir::open(Path::new("/"))?;
     for path in &plan.readonly_paths {
         rootfs::make_readonly(&root, path).context("linux.readonlyPaths")?;
     }
-    for path in &plan.masked_paths {
-        rootfs::mask(&root, path).context("linux.maskedPaths")?;
+    for (path, null) in plan.masked_paths.iter().zip(null_trees) {
+        rootfs::mask(&root, path, null).context("linux.maskedPaths")?;
     }
     for (i, m) in plan.mounts.iter().enumerate() {
         finish_readonly_dev(&root, m)
