@@ -82,7 +82,13 @@ impl Default for ConsoleSocket {
 /// Receives exactly one fd with recvmsg(2) (the data, runc sends the pty
 /// name, is ignored).
 fn recv_fd(sock: RawFd) -> std::io::Result<OwnedFd> {
-    let mut data = [0u8; 4096];
+    recv_with_fd(sock).map(|(_, fd)| fd)
+}
+
+/// One recvmsg(2): the data and the first SCM_RIGHTS fd (the seccomp
+/// listener of `notify` needs both).
+pub(crate) fn recv_with_fd(sock: RawFd) -> std::io::Result<(Vec<u8>, OwnedFd)> {
+    let mut data = vec![0u8; 64 * 1024];
     let mut iov = libc::iovec {
         iov_base: data.as_mut_ptr().cast(),
         iov_len: data.len(),
@@ -100,6 +106,7 @@ fn recv_fd(sock: RawFd) -> std::io::Result<OwnedFd> {
     if n < 0 {
         return Err(std::io::Error::last_os_error());
     }
+    data.truncate(usize::try_from(n).unwrap_or(0));
     // SAFETY: msg was filled in by recvmsg; the CMSG_* helpers walk cbuf
     // within msg_controllen.
     let mut cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
@@ -111,7 +118,7 @@ fn recv_fd(sock: RawFd) -> std::io::Result<OwnedFd> {
             // unaligned since CMSG_DATA only guarantees cmsghdr alignment.
             let fd: RawFd = unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast()) };
             // SAFETY: the kernel just installed this fd in our table; we own it.
-            return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+            return Ok((data, unsafe { OwnedFd::from_raw_fd(fd) }));
         }
         // SAFETY: as above.
         cmsg = unsafe { libc::CMSG_NXTHDR(&msg, cmsg) };

@@ -3,7 +3,7 @@
 //! JSON that came with the notify fd, and answers every notified system
 //! call with one errno, on its own thread, until the container is gone.
 
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::UnixListener;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -63,7 +63,7 @@ impl NotifyListener {
             let Ok((conn, _)) = listener.accept() else {
                 return;
             };
-            let Ok((text, fd)) = recv_with_fd(conn.as_raw_fd()) else {
+            let Ok((text, fd)) = crate::console::recv_with_fd(conn.as_raw_fd()) else {
                 return;
             };
             let _ = tx.send(serde_json::from_slice(&text).unwrap_or(Value::Null));
@@ -112,36 +112,4 @@ fn answer_until_gone(fd: &OwnedFd, errno: Option<i32>) {
         // died meanwhile) is harmless.
         unsafe { libc::ioctl(fd.as_raw_fd(), NOTIF_SEND, &resp) };
     }
-}
-
-/// One recvmsg(2): the data and the first SCM_RIGHTS fd.
-fn recv_with_fd(sock: RawFd) -> std::io::Result<(Vec<u8>, OwnedFd)> {
-    let mut data = vec![0u8; 64 * 1024];
-    let mut iov = libc::iovec {
-        iov_base: data.as_mut_ptr().cast(),
-        iov_len: data.len(),
-    };
-    let mut cbuf = [0u64; 16];
-    // SAFETY: msghdr is plain data; all-zero is a valid starting value.
-    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
-    msg.msg_iov = &mut iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = cbuf.as_mut_ptr().cast();
-    msg.msg_controllen = std::mem::size_of_val(&cbuf);
-    // SAFETY: msg points to live buffers (iov, data, cbuf) sized as declared.
-    let n = unsafe { libc::recvmsg(sock, &mut msg, libc::MSG_CMSG_CLOEXEC) };
-    if n < 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    data.truncate(usize::try_from(n).unwrap_or(0));
-    // SAFETY: msg was filled in by recvmsg; CMSG_FIRSTHDR stays in cbuf.
-    let cmsg = unsafe { libc::CMSG_FIRSTHDR(&msg) };
-    // SAFETY: checked non-null; points into cbuf.
-    if cmsg.is_null() || unsafe { (*cmsg).cmsg_type } != libc::SCM_RIGHTS {
-        return Err(std::io::Error::other("no SCM_RIGHTS fd in the message"));
-    }
-    // SAFETY: an SCM_RIGHTS payload holds at least one int fd.
-    let fd: RawFd = unsafe { std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast()) };
-    // SAFETY: the kernel just installed this fd in our table; we own it.
-    Ok((data, unsafe { OwnedFd::from_raw_fd(fd) }))
 }

@@ -34,10 +34,6 @@ pub struct Knobs {
     pub cpu_affinity_final: Option<Vec<usize>>,
     /// `linux.personality` as the personality(2) value.
     pub personality: Option<u64>,
-    /// `process.apparmorProfile` (non-empty).
-    pub apparmor_profile: Option<String>,
-    /// `process.selinuxLabel` (non-empty).
-    pub selinux_label: Option<String>,
     /// `linux.mountLabel` (non-empty).
     pub mount_label: Option<String>,
     /// Whether `linux.intelRdt` is present.

@@ -45,8 +45,6 @@ pub(super) fn convert(spec: &Spec) -> Result<Knobs> {
             .and_then(|l| l.personality().as_ref())
             .map(|p| personality(p.domain(), p.flags().as_deref().unwrap_or_default()))
             .transpose()?,
-        apparmor_profile: label(process.and_then(|p| p.apparmor_profile().as_ref())),
-        selinux_label: label(process.and_then(|p| p.selinux_label().as_ref())),
         mount_label: label(linux.and_then(|l| l.mount_label().as_ref())),
         intel_rdt: linux.is_some_and(|l| l.intel_rdt().is_some()),
     })

@@ -1,30 +1,26 @@
 //! The knobs that depend on the host, checked before anything exists: an
-//! LSM the config names must be enabled (AppArmor: an error, as runc;
-//! SELinux: a warning and nothing, as runc's label package), and Intel
-//! RDT is refused.
+//! AppArmor profile needs AppArmor (an error, as runc), `linux.mountLabel`
+//! is a warning without SELinux, and Intel RDT is refused. An SELinux
+//! process label without SELinux is the process step's warning
+//! (`process::labels`), for init and exec alike.
 
 use std::path::Path;
 
 use anyhow::bail;
 use berth_linux::lsm;
-use berth_spec::plan::knobs::Knobs;
+use berth_spec::plan::Plan;
 
-/// Checks `knobs` against this host.
-pub fn check(knobs: &Knobs) -> anyhow::Result<()> {
-    if knobs.apparmor_profile.is_some() && !lsm::apparmor_enabled() {
+/// Checks the plan's knobs and labels against this host.
+pub fn check(plan: &Plan) -> anyhow::Result<()> {
+    let knobs = &plan.knobs;
+    if plan.process.apparmor_profile.is_some() && !lsm::apparmor_enabled() {
         bail!("process.apparmorProfile: AppArmor is not enabled on this host");
     }
-    let selinux = lsm::selinux_enabled();
-    for (field, set) in [
-        ("process.selinuxLabel", knobs.selinux_label.is_some()),
-        ("linux.mountLabel", knobs.mount_label.is_some()),
-    ] {
-        if set && !selinux {
-            tracing::warn!("{field}: SELinux is disabled on this host; ignored");
+    if knobs.mount_label.is_some() {
+        if lsm::selinux_enabled() {
+            bail!("linux.mountLabel: not supported yet");
         }
-    }
-    if selinux && knobs.mount_label.is_some() {
-        bail!("linux.mountLabel: not supported yet");
+        tracing::warn!("linux.mountLabel: SELinux is disabled on this host; ignored");
     }
     if knobs.intel_rdt {
         if !Path::new("/sys/fs/resctrl/info").exists() {

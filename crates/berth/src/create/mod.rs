@@ -92,7 +92,7 @@ pub fn create(
     let plan = loaded.plan;
     proc_mounts::check(&plan)?;
     sysctl_ns::check(&plan)?;
-    knobs_check::check(&plan.knobs)?;
+    knobs_check::check(&plan)?;
     let setgroups_allowed = geteuid().is_root() || !plan.creates(NsKind::User);
     crate::harden::check_groups(&plan, setgroups_allowed)?;
     let mut prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
