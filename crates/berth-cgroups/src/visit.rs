@@ -138,17 +138,31 @@ mod tests {
         );
         let layout = Layout::parse(&mountinfo);
         let own = OwnCgroups::parse("4:memory:/home\n1:cpu:/home\n");
-        let dirs = path::resolve(&layout, &OwnCgroups::parse("4:memory:/\n1:cpu:/\n"), Some("ctr"), "id")
-            .unwrap();
+        let dirs = path::resolve(
+            &layout,
+            &OwnCgroups::parse("4:memory:/\n1:cpu:/\n"),
+            Some("ctr"),
+            "id",
+        )
+        .unwrap();
         let m = Manager::new(layout, dirs);
         let visit = m.visit_v1(&own).unwrap().expect("a visit");
         for h in ["memory", "cpu"] {
-            assert_eq!(std::fs::read_to_string(cg.join(h).join("ctr/tasks")).unwrap(), "0");
-            assert_eq!(std::fs::read_to_string(cg.join(h).join("home/tasks")).unwrap(), "");
+            assert_eq!(
+                std::fs::read_to_string(cg.join(h).join("ctr/tasks")).unwrap(),
+                "0"
+            );
+            assert_eq!(
+                std::fs::read_to_string(cg.join(h).join("home/tasks")).unwrap(),
+                ""
+            );
         }
         visit.leave().unwrap();
         for h in ["memory", "cpu"] {
-            assert_eq!(std::fs::read_to_string(cg.join(h).join("home/tasks")).unwrap(), "0");
+            assert_eq!(
+                std::fs::read_to_string(cg.join(h).join("home/tasks")).unwrap(),
+                "0"
+            );
         }
     }
 }

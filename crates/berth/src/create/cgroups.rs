@@ -70,8 +70,16 @@ pub fn unified_dir(m: &Manager) -> anyhow::Result<Option<OwnedFd>> {
 }
 
 /// Moves the calling thread into the container's v1 cgroups (see
-/// `berth_cgroups::Visit`); `None` where it cannot.
+/// `berth_cgroups::Visit`); `None` where it cannot or must not.
 pub fn visit(m: &Manager) -> anyhow::Result<Option<Visit>> {
+    // A thread visiting a frozen cgroup (an existing one, joined) would
+    // freeze with it; init is then moved by pid.
+    if !matches!(
+        m.is_frozen(),
+        Ok(false) | Err(berth_cgroups::Error::Unsupported { .. })
+    ) {
+        return Ok(None);
+    }
     let own = OwnCgroups::read_thread(Path::new("/proc"))?;
     Ok(m.visit_v1(&own).context("enter the container's cgroups")?)
 }

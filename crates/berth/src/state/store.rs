@@ -238,10 +238,10 @@ impl Locked {
     }
 
     /// Replaces `state.json` atomically: temp file, rename. No fsync: the
-/// state describes processes and mounts that a reboot ends anyway, and a
-/// rename is atomic against a crash of berth itself (runc and crun do not
-/// sync either); on a disk-backed `--root` an fsync cost 0.5-4 ms per
-/// write, twice per `create` (hack/bench.sh).
+    /// state describes processes and mounts that a reboot ends anyway, and a
+    /// rename is atomic against a crash of berth itself (runc and crun do not
+    /// sync either); on a disk-backed `--root` an fsync cost 0.5-4 ms per
+    /// write, twice per `create` (hack/bench.sh).
     pub fn save(&self, record: &Record) -> Result<(), StoreError> {
         let tmp = self.dir.join("state.json.tmp");
         let bytes = serde_json::to_vec(record).map_err(|e| StoreError::Io {
