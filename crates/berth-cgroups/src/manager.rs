@@ -244,8 +244,7 @@ impl Manager {
 
     /// Moves `pid` into the container's cgroup in every v1 hierarchy.
     pub fn add_pid_v1(&self, pid: i32) -> Result<()> {
-        let v1 = self.dirs.v1.iter().map(|(_, d)| d.as_path());
-        v1.map(|dir| add_to(dir, pid)).collect()
+        self.dirs.v1.iter().try_for_each(|(_, d)| add_to(d, pid))
     }
 
     /// Moves `pid` into the container's cgroup in the v2 hierarchy.

@@ -104,18 +104,22 @@ fn move_self(dir: &Path) -> Result<()> {
 mod tests {
     use super::*;
 
+    /// A memory and a cpu hierarchy mounted under `cg`.
+    fn layout_in(cg: &Path) -> Layout {
+        Layout::parse(&format!(
+            "1 0 0:1 / {0}/memory rw - cgroup cgroup rw,memory\n\
+             2 0 0:2 / {0}/cpu rw - cgroup cgroup rw,cpu\n",
+            cg.display()
+        ))
+    }
+
     #[test]
     fn homes_follow_the_layout_and_need_every_hierarchy() {
         let tmp = tempfile::tempdir().unwrap();
         let cg = tmp.path();
         std::fs::create_dir_all(cg.join("memory/m/x")).unwrap();
         std::fs::create_dir_all(cg.join("cpu/c")).unwrap();
-        let mountinfo = format!(
-            "1 0 0:1 / {0}/memory rw - cgroup cgroup rw,memory\n\
-             2 0 0:2 / {0}/cpu rw - cgroup cgroup rw,cpu\n",
-            cg.display()
-        );
-        let layout = Layout::parse(&mountinfo);
+        let layout = layout_in(cg);
         let own = OwnCgroups::parse("4:memory:/m/x\n1:cpu:/c\n0::/\n");
         let got = homes(&layout, &own).unwrap();
         assert_eq!(got, vec![cg.join("memory/m/x"), cg.join("cpu/c")]);
@@ -131,12 +135,7 @@ mod tests {
             std::fs::create_dir_all(cg.join(d)).unwrap();
             std::fs::write(cg.join(d).join("tasks"), "").unwrap();
         }
-        let mountinfo = format!(
-            "1 0 0:1 / {0}/memory rw - cgroup cgroup rw,memory\n\
-             2 0 0:2 / {0}/cpu rw - cgroup cgroup rw,cpu\n",
-            cg.display()
-        );
-        let layout = Layout::parse(&mountinfo);
+        let layout = layout_in(cg);
         let own = OwnCgroups::parse("4:memory:/home\n1:cpu:/home\n");
         let dirs = path::resolve(
             &layout,

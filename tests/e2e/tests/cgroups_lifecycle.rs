@@ -133,7 +133,7 @@ fn init_and_exec_are_in_the_cgroups_and_the_runtime_is_not() {
     let run = rt.spawn_run(&id, &b, &[], Default::default());
     let path = cgroup::path_of(&id);
     eventually("init in the cgroup", || cgroup_pids(&path).len() == 1);
-    let init = rt.state(&id)["pid"].as_i64().unwrap() as i32;
+    let init = i32::try_from(rt.state(&id)["pid"].as_i64().unwrap()).unwrap();
     in_container_cgroups(init, &id, false).unwrap();
     let exec = rt.spawn_cmd(&["exec", &id, "sleep", "1000"], Default::default());
     eventually("the exec'd process in the cgroup", || {

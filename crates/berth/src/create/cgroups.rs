@@ -81,7 +81,7 @@ pub fn visit(m: &Manager) -> anyhow::Result<Option<Visit>> {
         return Ok(None);
     }
     let own = OwnCgroups::read_thread(Path::new("/proc"))?;
-    Ok(m.visit_v1(&own).context("enter the container's cgroups")?)
+    m.visit_v1(&own).context("enter the container's cgroups")
 }
 
 /// Moves `pid` into the container's cgroups the clone did not place it
