@@ -59,10 +59,8 @@ BERTH_BIN=/usr/sbin/runc hack/test-engines.sh
 # The e2e files that run again inside the cgroup v2 VM (one VM per file).
 # In the VM (software emulation) lifecycle's hundred create/start/delete
 # cycles take a minute; they run on the host above, so the VM skips them.
-# exec.rs and exec_errors.rs read v1 cgroup files (a hybrid host's) and stay
-# on the host for now.
 vm_e2e_files=(lifecycle namespaces cgroups_devices cgroups_resources cgroups_lifecycle
-	cgroups_update cgroups_events cgroups_errors)
+	cgroups_update cgroups_events cgroups_errors exec exec_errors)
 vm_e2e_args=(-- --skip hundred_create_start_delete_cycles_leave_nothing)
 
 step "cgroup v2 VM: selftest"

@@ -132,7 +132,10 @@ fn init_and_exec_are_in_the_cgroups_and_the_runtime_is_not() {
     // process may be left in the container's cgroups.
     let run = rt.spawn_run(&id, &b, &[], Default::default());
     let path = cgroup::path_of(&id);
-    eventually("init in the cgroup", || cgroup_pids(&path).len() == 1);
+    // runc moves init into the cgroup before it writes the state.
+    eventually("init in the cgroup and the state written", || {
+        cgroup_pids(&path).len() == 1 && rt.try_state(&id).is_some()
+    });
     let init = i32::try_from(rt.state(&id)["pid"].as_i64().unwrap()).unwrap();
     in_container_cgroups(init, &id, false).unwrap();
     let exec = rt.spawn_cmd(&["exec", &id, "sleep", "1000"], Default::default());

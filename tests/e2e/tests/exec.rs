@@ -138,6 +138,24 @@ fn exec_joins_the_cgroups_of_init() {
     finish(&rt, &id);
 }
 
+/// In `/proc/PID/cgroup` text, the hierarchy these tests move processes
+/// in: v1 memory where the host has it, else the unified one. Returns the
+/// line's prefix (`N:memory:` style match, or `0::`), the cgroup path on
+/// that line, and the host directory of that cgroup.
+fn movable(text: &str) -> (&'static str, String, PathBuf) {
+    let (marker, mount) = if text.contains(":memory:") {
+        (":memory:", "/sys/fs/cgroup/memory")
+    } else {
+        ("0::", "/sys/fs/cgroup")
+    };
+    let path = text
+        .lines()
+        .find_map(|l| l.split_once(marker).map(|(_, p)| p.to_string()))
+        .unwrap_or_else(|| panic!("no {marker} line in {text}"));
+    let dir = PathBuf::from(mount).join(path.trim_start_matches('/'));
+    (marker, path, dir)
+}
+
 #[test]
 fn exec_cgroup_flag_joins_a_sub_cgroup() {
     require!(root);
@@ -145,35 +163,31 @@ fn exec_cgroup_flag_joins_a_sub_cgroup() {
     let sub: SubCgroup;
     let b = sleeper();
     let id = running(&rt, &b);
-    // init's memory cgroup on the host, and a sub-cgroup made (and removed)
-    // by this test.
+    // init's memory cgroup on the host (its unified one on a pure v2
+    // host), and a sub-cgroup made (and removed) by this test.
     let line = fs::read_to_string(format!("/proc/{}/cgroup", init_pid(&rt, &id))).unwrap();
-    let path = line
-        .lines()
-        .find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_string()))
-        .expect("a v1 memory hierarchy (hybrid host)");
-    sub = SubCgroup(
-        PathBuf::from("/sys/fs/cgroup/memory")
-            .join(path.trim_start_matches('/'))
-            .join(format!("exec-sub-{}", std::process::id())),
-    );
+    let (marker, _, dir) = movable(&line);
+    sub = SubCgroup(dir.join(format!("exec-sub-{}", std::process::id())));
     fs::create_dir(&sub.0).unwrap();
     let name = sub.0.file_name().unwrap().to_str().unwrap().to_string();
-    let flag = format!("memory:{name}");
+    let flag = match marker {
+        "0::" => name.clone(),
+        _ => format!("memory:{name}"),
+    };
     let out = sh(&rt, &["--cgroup", &flag], &id, "cat /proc/self/cgroup");
-    let memory = out
+    let joined = out
         .lines()
-        .find(|l| l.contains(":memory:"))
+        .find(|l| l.contains(marker))
         .unwrap_or_else(|| panic!("{out}"));
-    assert!(memory.ends_with(&format!("/{name}")), "{out}");
+    assert!(joined.ends_with(&format!("/{name}")), "{out}");
     // The other hierarchies stay init's.
-    let cpu = out
-        .lines()
-        .find(|l| l.contains(":cpu,") || l.contains(":cpu:"));
-    let init_cpu = line
-        .lines()
-        .find(|l| l.contains(":cpu,") || l.contains(":cpu:"));
-    assert_eq!(cpu, init_cpu, "{out}");
+    let others = |text: &str| -> Vec<String> {
+        let lines = text
+            .lines()
+            .filter(|l| !l.contains(marker) && !l.starts_with("0::"));
+        lines.map(str::to_string).collect()
+    };
+    assert_eq!(others(&out), others(&line), "{out}");
     finish(&rt, &id);
 }
 
@@ -548,23 +562,16 @@ fn exec_follows_init_into_a_cgroup_it_was_moved_to() {
     let b = sleeper();
     let id = running(&rt, &b);
     berth_only!("runc joins the cgroups in its state, not the ones init is in now");
-    // Move init into a memory cgroup this test makes under its own, then
-    // exec: the process must land where init is now.
+    // Move init into a memory (v2: unified) cgroup this test makes under
+    // its own, then exec: the process must land where init is now.
     let own = fs::read_to_string("/proc/self/cgroup").unwrap();
-    let path = own
-        .lines()
-        .find_map(|l| l.split_once(":memory:").map(|(_, p)| p.to_string()))
-        .expect("a v1 memory hierarchy");
+    let (marker, _, dir) = movable(&own);
     let name = format!("exec-moved-{}", std::process::id());
-    moved = SubCgroup(
-        PathBuf::from("/sys/fs/cgroup/memory")
-            .join(path.trim_start_matches('/'))
-            .join(&name),
-    );
+    moved = SubCgroup(dir.join(&name));
     fs::create_dir(&moved.0).unwrap();
     let init = init_pid(&rt, &id);
     fs::write(moved.0.join("cgroup.procs"), init.to_string()).unwrap();
-    let out = sh(&rt, &[], &id, "grep :memory: /proc/self/cgroup");
+    let out = sh(&rt, &[], &id, &format!("grep {marker} /proc/self/cgroup"));
     assert!(out.trim_end().ends_with(&format!("/{name}")), "{out}");
     // Deleting the container kills init; the drop removes the cgroup.
     finish(&rt, &id);

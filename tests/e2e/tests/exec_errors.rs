@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use berth_test_harness::wait::eventually_with;
 use berth_test_harness::{
-    berth_only, json, require, skip, temp_dir, unique_id, Bundle, Output, Runtime,
+    berth_only, cgroup, json, require, temp_dir, unique_id, Bundle, Output, Runtime,
 };
 
 fn sleeper() -> Bundle {
@@ -160,16 +160,28 @@ fn exec_with_a_label_the_host_cannot_apply_fails() {
     }
 }
 
-/// The freezer cgroup of the container's init on the host, if the runtime
-/// gave the container one of its own (named after its cgroupsPath).
-fn own_freezer(rt: &Runtime, id: &str) -> Option<PathBuf> {
+/// The container's own freezer on the host, if the runtime gave the
+/// container cgroups of its own (named after its cgroupsPath): its cgroup
+/// directory, the file that freezes it, and the frozen and thawed values
+/// (the v1 freezer, else `cgroup.freeze` on a pure v2 host).
+fn own_freezer(
+    rt: &Runtime,
+    id: &str,
+) -> Option<(PathBuf, &'static str, &'static str, &'static str)> {
     let pid = rt.state(id)["pid"].as_i64().unwrap();
     let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).unwrap();
-    let path = text
+    let own = |path: &str| path.ends_with(&format!("berth-e2e-{id}"));
+    let under = |root: &str, path: &str| PathBuf::from(root).join(path.trim_start_matches('/'));
+    if let Some(path) = text
         .lines()
-        .find_map(|l| l.split_once(":freezer:").map(|(_, p)| p.to_string()))?;
-    path.ends_with(&format!("berth-e2e-{id}"))
-        .then(|| PathBuf::from("/sys/fs/cgroup/freezer").join(path.trim_start_matches('/')))
+        .find_map(|l| l.split_once(":freezer:").map(|(_, p)| p))
+    {
+        let dir = under("/sys/fs/cgroup/freezer", path);
+        return own(path).then_some((dir, "freezer.state", "FROZEN", "THAWED"));
+    }
+    let path = text.lines().find_map(|l| l.strip_prefix("0::"))?;
+    let v2 = cgroup::is_pure_v2() && own(path);
+    v2.then(|| (under("/sys/fs/cgroup", path), "cgroup.freeze", "1", "0"))
 }
 
 #[test]
@@ -178,18 +190,11 @@ fn exec_into_a_paused_container_fails_unless_ignore_paused() {
     let rt = Runtime::new();
     let b = sleeper();
     let id = running(&rt, &b);
-    let Some(freezer) = own_freezer(&rt, &id) else {
-        // Freezing a cgroup the container shares would freeze others.
-        assert!(
-            rt.is_berth(),
-            "container {id} has no freezer cgroup of its own"
-        );
-        skip::pending("berth does not put containers in cgroups of their own yet");
-        rt.delete(&id, true).ok();
-        return;
-    };
-    let state = freezer.join("freezer.state");
-    fs::write(&state, "FROZEN").unwrap();
+    // Freezing a cgroup the container shared would freeze others.
+    let (freezer, file, frozen, thawed) =
+        own_freezer(&rt, &id).unwrap_or_else(|| panic!("container {id}: no freezer of its own"));
+    let state = freezer.join(file);
+    fs::write(&state, frozen).unwrap();
     let out = rt.exec(&[&id, "echo", "must-not-run"]).fails();
     assert!(!out.stdout.contains("must-not-run"), "{out}");
     // With --ignore-paused the process starts (frozen, like the rest of
@@ -209,7 +214,7 @@ fn exec_into_a_paused_container_fails_unless_ignore_paused() {
         },
         |n| *n > 1,
     );
-    fs::write(&state, "THAWED").unwrap();
+    fs::write(&state, thawed).unwrap();
     let after = bg.wait().ok();
     assert!(after.stdout.contains("ran-after-thaw"), "{after}");
     still_fine(&rt, &id);
