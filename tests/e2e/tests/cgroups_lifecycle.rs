@@ -139,9 +139,16 @@ fn init_and_exec_are_in_the_cgroups_and_the_runtime_is_not() {
     let init = i32::try_from(rt.state(&id)["pid"].as_i64().unwrap()).unwrap();
     in_container_cgroups(init, &id, false).unwrap();
     let exec = rt.spawn_cmd(&["exec", &id, "sleep", "1000"], Default::default());
-    eventually("the exec'd process in the cgroup", || {
-        cgroup_pids(&path).len() == 2
-    });
+    // While it clones, berth's thread visits the cgroups (as runc's own
+    // `runc init` sits in them); by the time the process runs it has left.
+    let sleeps = || {
+        let comm = |p: &i32| fs::read_to_string(format!("/proc/{p}/comm")).unwrap_or_default();
+        cgroup_pids(&path)
+            .iter()
+            .filter(|p| comm(p).trim() == "sleep")
+            .count()
+    };
+    eventually("the exec'd process in the cgroup", || sleeps() == 2);
     let pids = cgroup_pids(&path);
     for p in &pids {
         in_container_cgroups(*p, &id, false).unwrap();
