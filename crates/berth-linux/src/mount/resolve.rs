@@ -68,6 +68,25 @@ impl RootDir {
         self.resolve_within(inner, create, 0)
     }
 
+    /// Opens `inner` with `O_PATH` without following a final symlink (the
+    /// fd is then the symlink itself), creating it as asked.
+    pub fn resolve_nofollow(&self, inner: &Path, create: Create) -> SysResult<OwnedFd> {
+        let rel = relative(inner);
+        let open = || {
+            let how = OpenHow::new()
+                .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
+                .resolve(Self::resolve_flags());
+            openat2(self.fd.as_fd(), &rel, how)
+        };
+        match open() {
+            Err(Errno::ENOENT) if create != Create::Nothing => {
+                self.create(&rel, create, 0)?;
+                open().op_at("open", &self.display(inner))
+            }
+            found => found.op_at("open", &self.display(inner)),
+        }
+    }
+
     fn resolve_within(&self, inner: &Path, create: Create, depth: u32) -> SysResult<OwnedFd> {
         let rel = relative(inner);
         match self.lookup(&rel) {
