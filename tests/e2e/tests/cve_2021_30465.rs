@@ -117,7 +117,7 @@ fn hostile_bundle() -> (Bundle, Volume) {
     })];
     for i in 0..ENTRIES {
         let destination = format!("/vol/x{i}");
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             mounts.push(json!({
                 "destination": destination, "type": "tmpfs", "source": format!("race-tmpfs-{i}"),
                 "options": ["ro", "nosuid", "nodev", "size=64k"]
@@ -143,7 +143,7 @@ fn mounts_of_entry(all: &[MountInfo], i: usize) -> Vec<&MountInfo> {
     let bind_root = format!("/ro-src{i}");
     all.iter()
         .filter(|m| {
-            if i % 2 == 0 {
+            if i.is_multiple_of(2) {
                 m.fstype == "tmpfs" && m.source == tmpfs
             } else {
                 m.root.ends_with(&bind_root)

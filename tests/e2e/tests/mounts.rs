@@ -142,6 +142,29 @@ fn read_only_bind_mount() {
 }
 
 #[test]
+fn remount_option_changes_the_mount_already_there() {
+    require!(root);
+    let rt = Runtime::new();
+    let mut b = Bundle::busybox()
+        .mount("/mnt/again", "tmpfs", "tmpfs", &["size=1m"])
+        .mount(
+            "/mnt/again",
+            "tmpfs",
+            "tmpfs",
+            &["remount", "ro", "nosuid", "size=2m"],
+        );
+    let script = "touch /mnt/again/x 2>/dev/null || echo write-refused";
+    let (out, mi) = run_and_mountinfo(&rt, &mut b, script);
+    assert_eq!(out, "write-refused\n");
+    let again: Vec<_> = mi
+        .iter()
+        .filter(|m| m.mount_point == "/mnt/again")
+        .collect();
+    assert_eq!(again.len(), 1, "a remount, not a second mount: {again:?}");
+    assert_opts(again[0], &["ro", "nosuid", "size=2048k"], &["rw"]);
+}
+
+#[test]
 fn rbind_carries_submounts_and_bind_does_not() {
     require!(root);
     let rt = Runtime::new();

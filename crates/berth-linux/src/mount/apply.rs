@@ -84,9 +84,9 @@ fn bind(
 ) -> SysResult<OwnedFd> {
     let shown = root.display(&m.destination);
     let tree = match tree {
-        Some(fd) => fd.try_clone_to_owned().map_err(|e| {
-            crate::error::SysError::at("dup", &shown, crate::error::io_errno(&e))
-        })?,
+        Some(fd) => fd
+            .try_clone_to_owned()
+            .map_err(|e| crate::error::SysError::at("dup", &shown, crate::error::io_errno(&e)))?,
         None => clone_tree(source, recursive)?,
     };
     let is_dir = fstat(tree.as_fd()).map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
@@ -169,7 +169,8 @@ fn target(root: &RootDir, m: &Mount, fstype: &str) -> SysResult<(OwnedFd, Option
     let dest = &m.destination;
     if fstype == "proc" || fstype == "sysfs" {
         let fd = root.resolve_nofollow(dest, Create::Dir)?;
-        let st = fstat(fd.as_fd()).map_err(|e| crate::error::SysError::at("stat", root.display(dest), e))?;
+        let st = fstat(fd.as_fd())
+            .map_err(|e| crate::error::SysError::at("stat", root.display(dest), e))?;
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
             return Err(crate::error::SysError::at(
                 "refuse to mount proc/sysfs over symlink or non-directory",

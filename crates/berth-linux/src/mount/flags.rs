@@ -161,7 +161,10 @@ mod tests {
             ]
         );
         assert_eq!(params(""), vec![]);
-        assert_eq!(params(",,=x,a=,b=c=d"), vec![Param::Str("a", ""), Param::Str("b", "c=d")]);
+        assert_eq!(
+            params(",,=x,a=,b=c=d"),
+            vec![Param::Str("a", ""), Param::Str("b", "c=d")]
+        );
         assert_eq!(Param::Str("b", "c=d").text(), "b=c=d");
         assert_eq!(Param::Flag("newinstance").text(), "newinstance");
         assert!(has_param("size=1m,mode=700", "mode"));
@@ -198,7 +201,10 @@ mod tests {
         // No atime flag: atime is left as it is.
         assert_eq!(attr.clr & libc::MOUNT_ATTR__ATIME, 0);
         let noatime = remount_attr(libc::MS_NOATIME);
-        assert_eq!(noatime.clr & libc::MOUNT_ATTR__ATIME, libc::MOUNT_ATTR__ATIME);
+        assert_eq!(
+            noatime.clr & libc::MOUNT_ATTR__ATIME,
+            libc::MOUNT_ATTR__ATIME
+        );
         assert_eq!(noatime.set, libc::MOUNT_ATTR_NOATIME);
     }
 
@@ -207,6 +213,9 @@ mod tests {
         let (attr, rec) = propagation_attr(libc::MS_SLAVE | libc::MS_REC);
         assert_eq!((attr.propagation, rec), (libc::MS_SLAVE, true));
         let (attr, rec) = propagation_attr(libc::MS_PRIVATE);
-        assert_eq!((attr.propagation, attr.set, rec), (libc::MS_PRIVATE, 0, false));
+        assert_eq!(
+            (attr.propagation, attr.set, rec),
+            (libc::MS_PRIVATE, 0, false)
+        );
     }
 }

@@ -92,7 +92,13 @@ pub fn new_mount(fresh: &Fresh<'_>, shown: &Path) -> Result<OwnedFd, Error> {
     if ret < 0 {
         let errno = Errno::last();
         let message = log(&ctx);
-        return Err(option_error(fresh.fstype, "(create)", shown, message, errno));
+        return Err(option_error(
+            fresh.fstype,
+            "(create)",
+            shown,
+            message,
+            errno,
+        ));
     }
     // SAFETY: fsmount(2) on the context fd we own; flags and attributes
     // are plain integers.

@@ -14,8 +14,8 @@ use nix::mount::MsFlags;
 use nix::sys::statvfs::FsFlags;
 
 pub use apply::{mount_entry, DelayedReadonly};
-pub use fscontext::Error;
 pub use cgroup::{CgroupLayout, Hierarchy};
+pub use fscontext::Error;
 pub use resolve::{fd_path, Create, RootDir};
 
 use crate::error::{SysError, SysResult};
