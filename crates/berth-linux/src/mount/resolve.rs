@@ -98,20 +98,6 @@ impl RootDir {
         }
     }
 
-    /// The file type bits (`S_IFMT`) and permission bits of `inner` itself
-    /// (a final symlink is not followed), or `None` when it does not exist.
-    pub fn lstat_mode(&self, inner: &Path) -> SysResult<Option<u32>> {
-        let how = OpenHow::new()
-            .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
-            .resolve(Self::resolve_flags());
-        let fd = match openat2(self.fd.as_fd(), &relative(inner), how) {
-            Err(Errno::ENOENT) => return Ok(None),
-            other => other.op_at("open", &self.display(inner))?,
-        };
-        let st = nix::sys::stat::fstat(fd.as_fd()).op_at("stat", &self.display(inner))?;
-        Ok(Some(st.st_mode))
-    }
-
     /// Opens `inner` for reading or writing (`flags` must not create).
     pub fn open_file(&self, inner: &Path, flags: OFlag) -> SysResult<OwnedFd> {
         let how = OpenHow::new()
