@@ -18,7 +18,7 @@ use super::flags::{self, fresh_attrs, has_param, params, propagation_attr, Param
 use super::fscontext::{new_mount, Error, Fresh};
 use super::resolve::{fd_path, Create, RootDir};
 use super::{cgroup, locked_flags, mount, CgroupLayout};
-use crate::error::SysResult;
+use crate::error::{io_errno, SysError, SysResult};
 
 /// The per-mount flags a bind mount only gets from a remount.
 const REMOUNT_FLAGS: u64 = libc::MS_RDONLY
@@ -86,7 +86,7 @@ fn bind(
     let tree = match tree {
         Some(fd) => fd
             .try_clone_to_owned()
-            .map_err(|e| crate::error::SysError::at("dup", &shown, crate::error::io_errno(&e)))?,
+            .map_err(|e| SysError::at("dup", &shown, io_errno(&e)))?,
         None => clone_tree(source, recursive)?,
     };
     let is_dir = fstat(tree.as_fd()).map(|st| st.st_mode & libc::S_IFMT == libc::S_IFDIR);
@@ -95,11 +95,22 @@ fn bind(
     } else {
         Create::File
     };
-    if m.flags & REMOUNT_FLAGS != 0 {
-        set_flags(tree.as_fd(), m.flags & REMOUNT_FLAGS, &shown)?;
-    }
     let target = root.resolve(&m.destination, create)?;
-    attach(tree.as_fd(), target.as_fd(), &shown)?;
+    attach_bind(tree, m.flags, target.as_fd(), &shown)
+}
+
+/// Gives the detached `tree` the bind flags among `flags` and attaches it
+/// on `target`; returns it (now the attached mount).
+fn attach_bind(
+    tree: OwnedFd,
+    flags: u64,
+    target: BorrowedFd<'_>,
+    shown: &Path,
+) -> SysResult<OwnedFd> {
+    if flags & REMOUNT_FLAGS != 0 {
+        set_flags(tree.as_fd(), flags & REMOUNT_FLAGS, shown)?;
+    }
+    attach(tree.as_fd(), target, shown)?;
     Ok(tree)
 }
 
@@ -111,7 +122,7 @@ pub(super) fn set_flags(mnt: BorrowedFd<'_>, flags: u64, shown: &Path) -> SysRes
     match set_attr(mnt, flags::remount_attr(flags), false, shown) {
         Err(e) if e.errno == Errno::EPERM => {
             let have = nix::sys::statvfs::fstatvfs(mnt)
-                .map_err(|errno| crate::error::SysError::at("statvfs", shown, errno))?;
+                .map_err(|errno| SysError::at("statvfs", shown, errno))?;
             let flags = flags | locked_flags(have.flags());
             set_attr(mnt, flags::remount_attr(flags), false, shown)
         }
@@ -152,7 +163,8 @@ fn filesystem(
         // not own the container's netns may not mount it. Bind the host's
         // /sys instead, as runc does.
         Err(e) if fstype == "sysfs" && e.errno() == Errno::EPERM => {
-            return Ok((bind(root, m, Path::new("/sys"), true, None)?, false));
+            let tree = clone_tree(Path::new("/sys"), true)?;
+            return Ok((attach_bind(tree, m.flags, target.as_fd(), &shown)?, false));
         }
         other => other?,
     };
@@ -169,10 +181,9 @@ fn target(root: &RootDir, m: &Mount, fstype: &str) -> SysResult<(OwnedFd, Option
     let dest = &m.destination;
     if fstype == "proc" || fstype == "sysfs" {
         let fd = root.resolve_nofollow(dest, Create::Dir)?;
-        let st = fstat(fd.as_fd())
-            .map_err(|e| crate::error::SysError::at("stat", root.display(dest), e))?;
+        let st = fstat(fd.as_fd()).map_err(|e| SysError::at("stat", root.display(dest), e))?;
         if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
-            return Err(crate::error::SysError::at(
+            return Err(SysError::at(
                 "refuse to mount proc/sysfs over symlink or non-directory",
                 root.display(dest),
                 Errno::ENOTDIR,
