@@ -185,6 +185,23 @@ fn rbind_carries_submounts_and_bind_does_not() {
     );
 }
 
+/// `ro` on an `rbind` is a remount of its top mount only (runc: a bind
+/// remount is never recursive; `rro` would be the recursive one).
+#[test]
+fn ro_on_an_rbind_applies_to_its_top_mount() {
+    require!(root);
+    let rt = Runtime::new();
+    let host = temp_dir("berth-e2e-host-");
+    fs::create_dir(host.path().join("sub")).unwrap();
+    let _sub = TmpfsMount::new(&host.path().join("sub"));
+    let src = host.path().to_string_lossy().into_owned();
+    let mut b = Bundle::busybox().mount("/mnt/r", "bind", &src, &["rbind", "ro", "nosuid"]);
+    let (out, mi) = run_and_mountinfo(&rt, &mut b, "touch /mnt/r/sub/w && echo sub-writable");
+    assert_eq!(out, "sub-writable\n");
+    assert_opts(expect_mount(&mi, "/mnt/r"), &["ro", "nosuid"], &["rw"]);
+    assert_opts(expect_mount(&mi, "/mnt/r/sub"), &["rw"], &["ro"]);
+}
+
 #[test]
 fn mount_targets_are_created_inside_the_rootfs() {
     require!(root);
