@@ -8,13 +8,15 @@
 #   --runtimes L    which runtimes, in round-robin order         (default "berth runc crun")
 #   BERTH_BIN       use this berth binary instead of building one (cargo build --release)
 #
-# One run prints, per runtime, with ratios to crun:
+# One run prints, per runtime, with ratios to crun (and (d) for berth alone):
 #   (a) create -> start -> wait for exit -> delete of /bin/true: median, p10, p90, min, max
 #   (b) wall time of 100 sequential `run`s (`RUNTIME run ID`, then `delete -f` only
 #       if the runtime left state behind), repeated R times: median, min, max
 #   (c) peak RSS of the runtime command during `create` and during `run`, max of
 #       10 untimed samples, as `/usr/bin/time -f %M` reports it (ru_maxrss from
 #       wait4: the runtime process and the children it reaps itself)
+#   (d) what berth's sealed re-exec costs: `create` of an invalid id (re-execs,
+#       then fails) against `state` of it (fails without one), medians of 100
 # The runtimes alternate (round-robin, rotating who goes first), so machine drift
 # hits all alike. A Python helper does the timing: it is a child subreaper, so the
 # container's init is reparented to it and it waits for the exit with waitpid()
@@ -326,6 +328,19 @@ def run100(name, tag):
     return t1 - t0
 
 
+SEAL_SAMPLES = 100
+
+
+def timed(name, *args):
+    """Wall time of one runtime command, whatever its exit status."""
+    argv = [bins[name], "--root", root(name), *args]
+    t0 = time.perf_counter()
+    pid = os.posix_spawn(argv[0], argv, os.environ, file_actions=[
+        (os.POSIX_SPAWN_OPEN, fd, "/dev/null", os.O_RDWR, 0) for fd in (0, 1, 2)])
+    os.waitpid(pid, 0)
+    return time.perf_counter() - t0
+
+
 def pct(xs, p):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, max(0, round(p / 100 * (len(xs) - 1))))]
@@ -336,6 +351,7 @@ crss = {n: [] for n in names}
 loops = {n: [] for n in names}
 rrss = {n: [] for n in names}
 failed = {}
+sealed, plain = [], []
 for n in names:
     live[n] = set()
     os.makedirs(root(n), exist_ok=True)
@@ -383,6 +399,12 @@ try:
             except Failed as e:
                 failed[n] = str(e)
         progress(f"RSS samples {k + 1}/{RSS_SAMPLES}")
+    # berth's sealed re-exec: `create` of an invalid id re-execs, then fails
+    # at once; `state` of it fails the same way without the re-exec.
+    if "berth" in names and "berth" not in failed:
+        for k in range(SEAL_SAMPLES):
+            sealed.append(timed("berth", "create", "--bundle", bundle, "bad/id"))
+            plain.append(timed("berth", "state", "bad/id"))
     progress(None)
 except KeyboardInterrupt:
     interrupted = True
@@ -456,6 +478,11 @@ for n in names:
     r = max(rrss[n]) if rrss[n] else None
     print(f"    {n:8} {mib(c)} {ratio(n, crss, max):>7}   {mib(r) if r else '     -'} "
           f"{ratio(n, rrss, max) if r else '    -':>7}")
+if sealed and plain:
+    print()
+    print(f"(d) berth's sealed re-exec (docs/security.md), medians of {SEAL_SAMPLES}: `create` of an invalid id")
+    print(f"    {ms(med(sealed)).strip()} ms (re-execs, then fails), `state` of it {ms(med(plain)).strip()} ms (fails at once):")
+    print(f"    {ms(med(sealed) - med(plain)).strip()} ms per create or run")
 for n, why in failed.items():
     print(f"\n{n} FAILED (dropped from the remaining rounds): {why}")
 sys.exit(1 if failed else 0)

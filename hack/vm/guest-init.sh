@@ -69,6 +69,9 @@ mount -t cgroup2 cgroup2 $r/sys/fs/cgroup || fail "mount cgroup2"
 for c in $(cat $r/sys/fs/cgroup/cgroup.controllers); do
 	echo "+$c" >$r/sys/fs/cgroup/cgroup.subtree_control || fail "enable cgroup controller $c"
 done
+# Four 2 MiB huge pages (8 of the guest's MiB), so that a hugetlb limit can
+# be shown to stop an allocation (cgroups_resources.rs); the host has none.
+echo 4 >/proc/sys/vm/nr_hugepages || fail "reserve huge pages"
 if [ "$apparmor" = 1 ]; then
 	mount -t securityfs securityfs $r/sys/kernel/security || fail "mount securityfs"
 fi

@@ -238,15 +238,21 @@ impl Manager {
 
     /// Moves `pid` into the container's cgroup in every hierarchy.
     pub fn add_pid(&self, pid: i32) -> Result<()> {
-        for dir in self.all_dirs() {
-            let w = Write {
-                file: "cgroup.procs".into(),
-                value: pid.to_string(),
-                field: "linux.cgroupsPath".into(),
-            };
-            fs::write(dir, &w)?;
-        }
-        Ok(())
+        self.add_pid_v1(pid)?;
+        self.add_pid_unified(pid)
+    }
+
+    /// Moves `pid` into the container's cgroup in every v1 hierarchy.
+    pub fn add_pid_v1(&self, pid: i32) -> Result<()> {
+        self.dirs.v1.iter().try_for_each(|(_, d)| add_to(d, pid))
+    }
+
+    /// Moves `pid` into the container's cgroup in the v2 hierarchy.
+    pub fn add_pid_unified(&self, pid: i32) -> Result<()> {
+        self.dirs
+            .unified
+            .iter()
+            .try_for_each(|dir| add_to(dir, pid))
     }
 
     /// The pids in the container's cgroup, read from the v2 directory on a
@@ -283,6 +289,16 @@ impl Manager {
         }
         first_err.map_or(Ok(()), Err)
     }
+}
+
+/// Writes `pid` to `dir`'s `cgroup.procs`.
+fn add_to(dir: &Path, pid: i32) -> Result<()> {
+    let w = Write {
+        file: "cgroup.procs".into(),
+        value: pid.to_string(),
+        field: "linux.cgroupsPath".into(),
+    };
+    fs::write(dir, &w)
 }
 
 /// The controllers a v2 hierarchy offers (its root's `cgroup.controllers`).

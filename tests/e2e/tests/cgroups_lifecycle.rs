@@ -7,7 +7,7 @@ use std::fs;
 
 use berth_test_harness::residue::cgroup_pids;
 use berth_test_harness::wait::eventually;
-use berth_test_harness::{cgroup, require, temp_dir, unique_id, Bundle, Runtime};
+use berth_test_harness::{cgroup, require, skip, temp_dir, unique_id, Bundle, Runtime};
 
 #[test]
 fn pause_stops_a_counter_and_resume_restarts_it() {
@@ -103,6 +103,90 @@ fn delete_kills_what_is_left_in_the_cgroup() {
         cgroup_pids(&path).is_empty(),
         "delete -f left {:?}",
         cgroup_pids(&path)
+    );
+    rt.assert_no_residue(&id);
+}
+
+/// Each line of `/proc/<pid>/cgroup` (v1 ones, and with `unified` the
+/// `0::` one too) ends in the container's cgroup path.
+fn in_container_cgroups(pid: i32, id: &str, unified: bool) -> Result<(), String> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).map_err(|e| e.to_string())?;
+    let want = cgroup::path_of(id);
+    let lines = text.lines().filter(|l| unified || !l.starts_with("0::"));
+    match lines
+        .into_iter()
+        .find(|l| !l.ends_with(&format!("/{want}")))
+    {
+        None => Ok(()),
+        Some(line) => Err(format!("pid {pid}: {line} (all of {text:?})")),
+    }
+}
+
+#[test]
+fn init_and_exec_are_in_the_cgroups_and_the_runtime_is_not() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox().args(["sleep", "1000"]);
+    let id = unique_id();
+    // `run` stays in the foreground, as does `exec`: neither runtime
+    // process may be left in the container's cgroups.
+    let run = rt.spawn_run(&id, &b, &[], Default::default());
+    let path = cgroup::path_of(&id);
+    eventually("init in the cgroup", || cgroup_pids(&path).len() == 1);
+    let init = i32::try_from(rt.state(&id)["pid"].as_i64().unwrap()).unwrap();
+    in_container_cgroups(init, &id, false).unwrap();
+    let exec = rt.spawn_cmd(&["exec", &id, "sleep", "1000"], Default::default());
+    eventually("the exec'd process in the cgroup", || {
+        cgroup_pids(&path).len() == 2
+    });
+    let pids = cgroup_pids(&path);
+    for p in &pids {
+        in_container_cgroups(*p, &id, false).unwrap();
+    }
+    assert!(
+        !pids.contains(&run.pid()),
+        "berth run {} is in {pids:?}",
+        run.pid()
+    );
+    assert!(
+        !pids.contains(&exec.pid()),
+        "berth exec {} is in {pids:?}",
+        exec.pid()
+    );
+    if cgroup::is_pure_v2() || berth_test_harness::is_berth() {
+        for p in &pids {
+            in_container_cgroups(*p, &id, true).unwrap();
+        }
+    } else {
+        skip::berth_only("runc 1.1.5 leaves a hybrid host's unified hierarchy alone");
+    }
+    rt.kill(&id, Some("KILL")).ok();
+    exec.kill_and_wait();
+    run.wait();
+    rt.assert_no_residue(&id);
+}
+
+#[test]
+fn a_pids_limit_of_one_leaves_room_for_init() {
+    require!(root);
+    let rt = Runtime::new();
+    // No pid namespace: init is the only process the container needs.
+    let b = Bundle::busybox()
+        .without_namespace("pid")
+        .set(
+            &["linux"],
+            "resources",
+            serde_json::json!({"pids": {"limit": 1}}),
+        )
+        .args(["cat", "/proc/self/cgroup"]);
+    let id = unique_id();
+    let out = rt.run(&id, &b).ok().stdout;
+    let path = format!("/{}", cgroup::path_of(&id));
+    let pids_line = |l: &&str| l.contains(":pids:") || l.starts_with("0::");
+    let line = out.lines().find(|l| pids_line(l) && l.ends_with(&path));
+    assert!(
+        line.is_some(),
+        "no pids cgroup line ending in {path}: {out}"
     );
     rt.assert_no_residue(&id);
 }

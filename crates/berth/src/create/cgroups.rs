@@ -1,5 +1,6 @@
 //! The container's cgroups at create: placed, made and filled before init
-//! is cloned; init joins them before it runs a single step of its own.
+//! is cloned; init is born in them (or joins them before it runs a single
+//! step of its own).
 
 use std::os::fd::OwnedFd;
 use std::path::Path;
@@ -7,7 +8,7 @@ use std::path::Path;
 use anyhow::Context;
 use berth_cgroups::path::{self, OwnCgroups};
 use berth_cgroups::resources::{default_rules, Insn};
-use berth_cgroups::{DeviceFilter, Kind, Layout, Manager};
+use berth_cgroups::{DeviceFilter, Layout, Manager, Visit};
 use berth_linux::mount::CgroupLayout;
 use berth_spec::plan::{DeviceKind, Plan};
 use berth_spec::resources::DeviceRule;
@@ -57,13 +58,9 @@ pub fn build(m: &Manager, plan: &Plan) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// On a pure cgroup v2 host, the container's cgroup directory opened for
-/// `CLONE_INTO_CGROUP`; `None` elsewhere (v1 hierarchies need the pid
-/// written in each).
-pub fn v2_dir(m: &Manager) -> anyhow::Result<Option<OwnedFd>> {
-    if m.layout().kind() != Kind::V2 {
-        return Ok(None);
-    }
+/// The container's directory in the v2 hierarchy (pure v2 or hybrid),
+/// opened for `CLONE_INTO_CGROUP`; `None` without one.
+pub fn unified_dir(m: &Manager) -> anyhow::Result<Option<OwnedFd>> {
     let Some(dir) = &m.dirs().unified else {
         return Ok(None);
     };
@@ -72,9 +69,31 @@ pub fn v2_dir(m: &Manager) -> anyhow::Result<Option<OwnedFd>> {
     Ok(Some(fd))
 }
 
-/// Moves `pid` (the first process cloned) into every cgroup.
-pub fn join(m: &Manager, pid: i32) -> anyhow::Result<()> {
-    m.add_pid(pid).context("join the container's cgroup")?;
+/// Moves the calling thread into the container's v1 cgroups (see
+/// `berth_cgroups::Visit`); `None` where it cannot or must not.
+pub fn visit(m: &Manager) -> anyhow::Result<Option<Visit>> {
+    // A thread visiting a frozen cgroup (an existing one, joined) would
+    // freeze with it; init is then moved by pid.
+    if !matches!(
+        m.is_frozen(),
+        Ok(false) | Err(berth_cgroups::Error::Unsupported { .. })
+    ) {
+        return Ok(None);
+    }
+    let own = OwnCgroups::read_thread(Path::new("/proc"))?;
+    m.visit_v1(&own).context("enter the container's cgroups")
+}
+
+/// Moves `pid` into the container's cgroups the clone did not place it
+/// in: the v1 ones unless `in_v1`, the v2 one unless `in_unified`.
+pub fn join(m: &Manager, pid: i32, in_v1: bool, in_unified: bool) -> anyhow::Result<()> {
+    if !in_v1 {
+        m.add_pid_v1(pid).context("join the container's cgroup")?;
+    }
+    if !in_unified {
+        m.add_pid_unified(pid)
+            .context("join the container's cgroup")?;
+    }
     Ok(())
 }
 

@@ -131,11 +131,7 @@ pub fn create(
         bind_sources: &prepared.bind_sources,
     };
     let forks = crate::init::needs_fork(&ctx);
-    let cgroup_fd = cgroups::v2_dir(&cgroup)?;
-    let first = spawn::spawn(&ctx, cgroup_fd.as_ref().map(AsFd::as_fd))?;
-    let first_pid = first.pid.as_raw();
-    cleanup.procs.first = Some(first);
-    cgroups::join(&cgroup, first_pid)?;
+    spawn::spawn_in(&ctx, &cgroup, &mut cleanup.procs)?;
     chan.send(&sync::Msg::CgroupJoined)?;
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.

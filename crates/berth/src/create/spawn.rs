@@ -1,10 +1,14 @@
 //! Cloning the container's init.
 
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 
+use anyhow::Context;
+use berth_cgroups::Manager;
 use berth_linux::clone::{self, Child, Options};
 use berth_spec::plan::{NsKind, Plan};
 
+use super::cgroups;
+use super::parent::Processes;
 use crate::init::{self, InitContext};
 
 /// The namespaces `clone` can create itself: all the new ones, unless a
@@ -23,12 +27,43 @@ pub fn clone_flags(plan: &Plan) -> u64 {
     plan.new_namespace_flags() & !NsKind::Cgroup.clone_flag()
 }
 
+/// Clones init (recorded in `procs.first` as soon as it exists, so a
+/// failure cleans it up) into the container's cgroups. It is born there
+/// where it can be: the cloning thread visits the v1 cgroups first (no
+/// grace period to wait for, see `berth_cgroups::Visit`) and
+/// `CLONE_INTO_CGROUP` places it in the v2 one. Whatever the kernel
+/// refuses falls back to writing its pid, which the child waits for
+/// (`CgroupJoined`) before it takes a step of its own.
+pub fn spawn_in(ctx: &InitContext<'_>, m: &Manager, procs: &mut Processes) -> anyhow::Result<()> {
+    let unified = cgroups::unified_dir(m)?;
+    let unified = unified.as_ref().map(AsFd::as_fd);
+    let (mut in_v1, mut in_unified) = (false, false);
+    if let Some(visit) = cgroups::visit(m)? {
+        match spawn(ctx, unified) {
+            Ok((child, into)) => {
+                procs.first = Some(child);
+                (in_v1, in_unified) = (true, into);
+            }
+            // A pids limit the visiting thread already counts against…
+            Err(e) => tracing::debug!("clone from inside the cgroups: {e:#}; from outside"),
+        }
+        visit.leave().context("leave the container's cgroups")?;
+    }
+    if procs.first.is_none() {
+        let (child, into) = spawn(ctx, unified)?;
+        procs.first = Some(child);
+        in_unified = into;
+    }
+    let pid = procs.first.as_ref().map(|c| c.pid.as_raw());
+    let pid = pid.context("no init process")?;
+    cgroups::join(m, pid, in_v1, in_unified)
+}
+
 /// Clones init with `ctx.cloned_flags`; the child runs [`init::main`].
-/// On a cgroup v2 host `cgroup` is the container's cgroup directory: the
-/// child is born in it (`CLONE_INTO_CGROUP`). Where the kernel refuses
-/// that, the clone is retried without it and the parent's write to
-/// `cgroup.procs` (before the child may take a step) does the job.
-pub fn spawn(ctx: &InitContext<'_>, cgroup: Option<BorrowedFd<'_>>) -> anyhow::Result<Child> {
+/// With `cgroup` (the container's v2 directory) the child is born in it
+/// (`CLONE_INTO_CGROUP`); where the kernel refuses that, the clone is
+/// retried without. Returns the child and whether it was born there.
+fn spawn(ctx: &InitContext<'_>, cgroup: Option<BorrowedFd<'_>>) -> anyhow::Result<(Child, bool)> {
     let opts = |cgroup| Options {
         pidfd: true,
         cgroup,
@@ -36,11 +71,10 @@ pub fn spawn(ctx: &InitContext<'_>, cgroup: Option<BorrowedFd<'_>>) -> anyhow::R
     };
     if cgroup.is_some() {
         match clone::spawn(ctx.cloned_flags, opts(cgroup), || init::main(ctx)) {
-            Ok(child) => return Ok(child),
+            Ok(child) => return Ok((child, true)),
             Err(e) => tracing::debug!("clone3 into the cgroup: {e}; cloning without"),
         }
     }
-    Ok(clone::spawn(ctx.cloned_flags, opts(None), || {
-        init::main(ctx)
-    })?)
+    let child = clone::spawn(ctx.cloned_flags, opts(None), || init::main(ctx))?;
+    Ok((child, false))
 }

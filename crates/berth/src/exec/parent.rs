@@ -2,7 +2,7 @@
 //! the child into the container's cgroups, serve it until the process
 //! execs, then wait for the process.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 
 use anyhow::{anyhow, bail, Context};
@@ -25,17 +25,61 @@ pub struct Started {
     pub master: Option<OwnedFd>,
 }
 
-/// Clones the child, straight into the container's unified cgroup where
-/// `CLONE_INTO_CGROUP` can (else it is moved there like the v1 ones).
-/// Returns the child and whether it was born in that cgroup.
-pub fn spawn(ctx: &ChildContext<'_>) -> anyhow::Result<(Child, bool)> {
+/// Where the child was born: in the container's v1 cgroups (this thread
+/// visited them for the clone) and in its unified one
+/// (`CLONE_INTO_CGROUP`). The rest is joined by pid in [`serve`].
+#[derive(Debug, Clone, Copy)]
+pub struct Born {
+    /// In every v1 cgroup of the container.
+    pub v1: bool,
+    /// In the unified cgroup.
+    pub unified: bool,
+}
+
+/// Clones the child, born in the container's cgroups where the kernel
+/// lets it (see [`Born`]; `berth_cgroups::Visit` says why).
+pub fn spawn(ctx: &ChildContext<'_>) -> anyhow::Result<(Child, Born)> {
     let unified = ctx.target.cgroups.iter().find(|m| m.is_unified());
     let dir = unified
         .map(|m| cgroup_member::open_dir(&m.dir))
         .transpose()?;
-    if let Some(dir) = &dir {
+    let dir = dir.as_ref().map(AsFd::as_fd);
+    let v1: Vec<_> = ctx
+        .target
+        .cgroups
+        .iter()
+        .filter(|m| !m.is_unified())
+        .collect();
+    // A thread visiting a frozen cgroup would freeze with it (exec
+    // --ignore-paused): the child is moved by pid then.
+    if !v1.is_empty() && !super::target::is_paused(ctx.target) {
+        let home = cgroup_member::of_this_thread()?;
+        let visited = v1
+            .iter()
+            .try_for_each(|m| cgroup_member::move_this_thread(&m.dir));
+        let cloned = visited.map(|()| clone_child(ctx, dir));
+        for m in home.iter().filter(|m| !m.is_unified()) {
+            cgroup_member::move_this_thread(&m.dir).context("leave the container's cgroups")?;
+        }
+        match cloned {
+            Ok(Ok((child, unified))) => return Ok((child, Born { v1: true, unified })),
+            Ok(Err(e)) => tracing::debug!("clone inside the container's cgroups: {e:#}"),
+            Err(e) => tracing::debug!("visit the container's cgroups: {e}"),
+        }
+    }
+    let (child, unified) = clone_child(ctx, dir)?;
+    Ok((child, Born { v1: false, unified }))
+}
+
+/// Clones the child, into the unified cgroup `dir` if the kernel can;
+/// says whether it did.
+fn clone_child(
+    ctx: &ChildContext<'_>,
+    dir: Option<BorrowedFd<'_>>,
+) -> anyhow::Result<(Child, bool)> {
+    if let Some(dir) = dir {
         let opts = Options {
-            cgroup: Some(dir.as_fd()),
+            cgroup: Some(dir),
             ..Options::default()
         };
         match clone::spawn(0, opts, || child::main(ctx)) {
@@ -57,7 +101,7 @@ pub fn spawn(ctx: &ChildContext<'_>) -> anyhow::Result<(Child, bool)> {
 pub fn serve(
     target: &Target,
     chan: &Channel,
-    (first, born_in_cgroup): (Child, bool),
+    (first, born): (Child, Born),
     console: Option<&UnixStream>,
     forward: bool,
 ) -> anyhow::Result<Started> {
@@ -66,7 +110,7 @@ pub fn serve(
         process: None,
     };
     for m in &target.cgroups {
-        if !(m.is_unified() && born_in_cgroup) {
+        if !(m.is_unified() && born.unified || !m.is_unified() && born.v1) {
             cgroup_member::join(&m.dir, first.pid).context("join the container's cgroup")?;
         }
     }

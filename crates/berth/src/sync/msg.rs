@@ -4,9 +4,12 @@
 //!  parent (berth create)                          init (the cloned child)
 //!  ─────────────────────                          ───────────────────────
 //!  make the cgroups, apply linux.resources
-//!  clone3(CLONE_NEW* but cgroup) ──────────────▶  waits before doing anything
-//!  write its pid to cgroup.procs of
-//!  every hierarchy; CgroupJoined ──────────────▶  fast path: already in its new namespaces
+//!  this thread visits the v1 cgroups,
+//!  clone3(CLONE_NEW* but cgroup,
+//!    CLONE_INTO_CGROUP) ───────────────────────▶  waits before doing anything
+//!  back to its own cgroups; the pid
+//!  written where the kernel refused
+//!  that; CgroupJoined ─────────────────────────▶  fast path: already in its new namespaces
 //!                                                 otherwise: setns(joined), unshare(user)
 //!                        ◀──────────────────────  IdMapsPlease      (new user namespace only)
 //!  write uid_map, gid_map
@@ -38,7 +41,8 @@
 //! ```text
 //!  parent (berth exec, on the host)               child (cloned into the unified cgroup)
 //!  ────────────────────────────────               ──────────────────────────────────────
-//!  write child's pid to each v1 cgroup.procs
+//!  (this thread visited the v1 cgroups for
+//!  the clone: the child is born in them)
 //!  Go ─────────────────────────────────────────▶  setns(init's pidfd, every CLONE_NEW* it differs in)
 //!                                                 clone the process (pid namespace applies now)
 //!                        ◀──────────────────────  ProcessPid { pid }   then the child exits
