@@ -10,7 +10,7 @@ use nix::sys::stat::{makedev, mknodat, Mode, SFlag};
 use nix::unistd::{fchownat, symlinkat, unlinkat, Gid, Uid, UnlinkatFlags};
 
 use crate::error::{SysError, SysResult};
-use crate::mount::{fd_path, mount, Create, RootDir};
+use crate::mount::{Create, RootDir};
 
 /// Creates each device node under `root`. In a user namespace mknod(2) is
 /// not allowed, so `bind` bind-mounts the host's node of the same path over
@@ -51,15 +51,10 @@ fn make_node(root: &RootDir, d: &Device) -> SysResult<()> {
 }
 
 fn bind_node(root: &RootDir, d: &Device) -> SysResult<()> {
+    let shown = root.display(&d.path);
+    let tree = crate::mount::detached::clone_tree(&d.path, false)?;
     let target = root.resolve(&d.path, Create::File)?;
-    mount(
-        Some(&d.path),
-        &fd_path(&target),
-        None,
-        libc::MS_BIND,
-        None,
-        &root.display(&d.path),
-    )
+    crate::mount::detached::attach(tree.as_fd(), target.as_fd(), &shown)
 }
 
 /// `/dev/fd`, `/dev/stdin`, `/dev/stdout`, `/dev/stderr` (and `/dev/core`

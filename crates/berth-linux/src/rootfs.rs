@@ -12,8 +12,10 @@ use nix::sys::stat::{fstat, Mode, SFlag};
 use nix::unistd::{chdir, chroot, fchdir, pivot_root};
 
 use crate::error::{Op, SysResult};
-use crate::mount::detached::{attach, clone_fd};
-use crate::mount::{fd_path, mount, remount, Create, RootDir};
+use crate::mount::detached::{attach, clone_at, clone_fd, set_attr};
+use crate::mount::flags::{fresh_attrs, readonly_attr};
+use crate::mount::fscontext::{new_mount, Fresh};
+use crate::mount::{fd_path, mount, Create, RootDir};
 
 /// runc's default `rootfsPropagation`: mounts made on the host still reach
 /// the container, none made in the container reach the host.
@@ -209,11 +211,11 @@ pub fn host_null_trees(count: usize) -> SysResult<Vec<OwnedFd>> {
     (0..count).map(|_| clone_fd(null.as_fd(), path)).collect()
 }
 
-/// Hides `path` (after the switch): a read-only tmpfs over a directory,
-/// `null` (a detached bind of the host's `/dev/null` from
-/// [`host_null_trees`]) attached over anything else. The target is resolved
-/// inside the root; a missing path is not an error.
-pub fn mask(root: &RootDir, path: &Path, null: OwnedFd) -> SysResult<()> {
+/// Hides `path` (after the switch): a new read-only tmpfs over a
+/// directory, `null` (a detached bind of the host's `/dev/null` from
+/// [`host_null_trees`]) over anything else, attached to the target
+/// resolved inside the root. A missing path is not an error.
+pub fn mask(root: &RootDir, path: &Path, null: OwnedFd) -> Result<(), crate::mount::Error> {
     let target = match root.resolve(path, Create::Nothing) {
         Err(e) if e.errno == Errno::ENOENT => return Ok(()),
         other => other?,
@@ -221,42 +223,38 @@ pub fn mask(root: &RootDir, path: &Path, null: OwnedFd) -> SysResult<()> {
     let st = fstat(target.as_fd()).op_at("stat", path)?;
     let is_dir = SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFDIR;
     if is_dir {
-        mount(
-            Some(Path::new("tmpfs")),
-            &fd_path(&target),
-            Some("tmpfs"),
-            libc::MS_RDONLY,
-            None,
-            path,
-        )
+        let fresh = Fresh {
+            fstype: "tmpfs",
+            source: "tmpfs",
+            flags: libc::MS_RDONLY,
+            params: Vec::new(),
+            attrs: fresh_attrs(libc::MS_RDONLY),
+        };
+        let tmpfs = new_mount(&fresh, path)?;
+        Ok(attach(tmpfs.as_fd(), target.as_fd(), path)?)
     } else {
-        attach(null.as_fd(), target.as_fd(), path)
+        Ok(attach(null.as_fd(), target.as_fd(), path)?)
     }
 }
 
-/// Makes `path` read-only (after the switch) with a recursive bind onto
-/// itself and a read-only remount. A missing path is not an error.
+/// Makes `path` read-only (after the switch): a detached recursive copy of
+/// the mounts at the target resolved inside the root, made read-only
+/// (its other flags kept, as runc keeps nosuid/nodev/noexec) before it is
+/// attached over the target. A missing path is not an error.
 pub fn make_readonly(root: &RootDir, path: &Path) -> SysResult<()> {
     let target = match root.resolve(path, Create::Nothing) {
         Err(e) if e.errno == Errno::ENOENT => return Ok(()),
         other => other?,
     };
-    let here = fd_path(&target);
-    mount(
-        Some(&here),
-        &here,
-        None,
-        libc::MS_BIND | libc::MS_REC,
-        None,
-        path,
-    )?;
-    let mounted = root.resolve(path, Create::Nothing)?;
-    remount(&mounted, libc::MS_RDONLY, path)
+    let tree = clone_at(target.as_fd(), true, path)?;
+    set_attr(tree.as_fd(), readonly_attr(), false, path)?;
+    attach(tree.as_fd(), target.as_fd(), path)
 }
 
-/// `root.readonly`: remounts `/` read-only (after the switch).
+/// `root.readonly`: makes the mount at `/` read-only (after the switch),
+/// through the fd of the root itself.
 pub fn readonly_root(root: &RootDir) -> SysResult<()> {
-    remount(root.fd(), libc::MS_RDONLY, Path::new("/"))
+    set_attr(root.fd(), readonly_attr(), false, Path::new("/"))
 }
 
 /// Bind-mounts the rootfs onto itself, and nothing else: for a container

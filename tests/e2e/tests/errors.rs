@@ -296,3 +296,15 @@ fn id_mappings_without_a_user_namespace() {
     let out = create_fails(&rt, &b, &unique_id());
     assert_one_line_naming(&out, &["linux.uidMappings"]);
 }
+
+bad_config!(
+    unknown_filesystem_option,
+    Bundle::busybox().mount("/mnt", "tmpfs", "tmpfs", &["size=1m", "bogus=1"]),
+    ["mounts[7] /mnt"]
+);
+
+bad_config!(
+    bad_filesystem_option_value,
+    Bundle::busybox().mount("/mnt", "tmpfs", "tmpfs", &["mode=xyz"]),
+    ["mounts[7] /mnt"]
+);

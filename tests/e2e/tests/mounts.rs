@@ -142,6 +142,29 @@ fn read_only_bind_mount() {
 }
 
 #[test]
+fn remount_option_changes_the_mount_already_there() {
+    require!(root);
+    let rt = Runtime::new();
+    let mut b = Bundle::busybox()
+        .mount("/mnt/again", "tmpfs", "tmpfs", &["size=1m"])
+        .mount(
+            "/mnt/again",
+            "tmpfs",
+            "tmpfs",
+            &["remount", "ro", "nosuid", "size=2m"],
+        );
+    let script = "touch /mnt/again/x 2>/dev/null || echo write-refused";
+    let (out, mi) = run_and_mountinfo(&rt, &mut b, script);
+    assert_eq!(out, "write-refused\n");
+    let again: Vec<_> = mi
+        .iter()
+        .filter(|m| m.mount_point == "/mnt/again")
+        .collect();
+    assert_eq!(again.len(), 1, "a remount, not a second mount: {again:?}");
+    assert_opts(again[0], &["ro", "nosuid", "size=2048k"], &["rw"]);
+}
+
+#[test]
 fn rbind_carries_submounts_and_bind_does_not() {
     require!(root);
     let rt = Runtime::new();
@@ -160,6 +183,23 @@ fn rbind_carries_submounts_and_bind_does_not() {
         find_mount(&mi, "/mnt/b/sub").is_none(),
         "bind (not rbind) carried the submount"
     );
+}
+
+/// `ro` on an `rbind` is a remount of its top mount only (runc: a bind
+/// remount is never recursive; `rro` would be the recursive one).
+#[test]
+fn ro_on_an_rbind_applies_to_its_top_mount() {
+    require!(root);
+    let rt = Runtime::new();
+    let host = temp_dir("berth-e2e-host-");
+    fs::create_dir(host.path().join("sub")).unwrap();
+    let _sub = TmpfsMount::new(&host.path().join("sub"));
+    let src = host.path().to_string_lossy().into_owned();
+    let mut b = Bundle::busybox().mount("/mnt/r", "bind", &src, &["rbind", "ro", "nosuid"]);
+    let (out, mi) = run_and_mountinfo(&rt, &mut b, "touch /mnt/r/sub/w && echo sub-writable");
+    assert_eq!(out, "sub-writable\n");
+    assert_opts(expect_mount(&mi, "/mnt/r"), &["ro", "nosuid"], &["rw"]);
+    assert_opts(expect_mount(&mi, "/mnt/r/sub"), &["rw"], &["ro"]);
 }
 
 #[test]

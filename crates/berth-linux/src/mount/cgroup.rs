@@ -6,17 +6,23 @@
 //! mounts a tmpfs and binds each host v1 hierarchy's cgroup of the
 //! container into it. In a user namespace without a cgroup namespace a
 //! cgroup2 mount is refused, and the host's cgroup2 tree is bind-mounted.
+//! Every mount is made detached and attached from fds, as in `apply.rs`.
 
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
+use nix::fcntl::OFlag;
+use nix::sys::stat::Mode;
 
 use berth_spec::plan::Mount;
 
-use super::resolve::{fd_path, Create, RootDir};
-use super::{mount, remount};
-use crate::error::{Op, SysResult};
+use super::apply::set_flags;
+use super::detached::{attach, clone_tree, set_attr};
+use super::flags::{fresh_attrs, params, readonly_attr, Param};
+use super::fscontext::{new_mount, Error, Fresh};
+use super::resolve::{Create, RootDir};
+use crate::error::{Op, SysError, SysResult};
 
 /// One v1 hierarchy the container sees.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,97 +104,89 @@ fn hierarchy(mountpoint: &str, super_opts: &str, cgroups: &str) -> Option<Hierar
     Some(Hierarchy { name, source })
 }
 
-/// Mounts the `cgroup` entry `m` under `root`.
-pub(super) fn mount_v1_or_v2(root: &RootDir, m: &Mount, layout: &CgroupLayout) -> SysResult<()> {
+/// Mounts the `cgroup` entry `m` under `root`; returns the fd of the
+/// mount made at its destination.
+pub(super) fn mount_v1_or_v2(
+    root: &RootDir,
+    m: &Mount,
+    layout: &CgroupLayout,
+) -> Result<OwnedFd, Error> {
     let shown = root.display(&m.destination);
     let target = root.resolve(&m.destination, Create::Dir)?;
     let hierarchies = match layout {
-        CgroupLayout::Unified => return mount_v2(root, m, &target, &shown),
+        CgroupLayout::Unified => return mount_v2(m, &target, &shown),
         CgroupLayout::V1(h) => h,
     };
     let tmpfs_flags = m.flags & !libc::MS_RDONLY;
-    mount(
-        Some(Path::new("tmpfs")),
-        &fd_path(&target),
-        Some("tmpfs"),
-        tmpfs_flags,
-        Some("mode=755"),
-        &shown,
-    )?;
+    let fresh = Fresh {
+        fstype: "tmpfs",
+        source: "tmpfs",
+        flags: tmpfs_flags,
+        params: vec![Param::Str("mode", "755")],
+        attrs: fresh_attrs(tmpfs_flags),
+    };
+    let tmpfs = new_mount(&fresh, &shown)?;
+    attach(tmpfs.as_fd(), target.as_fd(), &shown)?;
+    // Everything below is reached from the tmpfs's own fd, not by path.
     for h in hierarchies {
-        let dest = m.destination.join(&h.name);
-        let shown = root.display(&dest);
-        let sub = root.resolve(&dest, Create::Dir)?;
-        mount(
-            Some(&h.source),
-            &fd_path(&sub),
-            None,
-            libc::MS_BIND | libc::MS_REC,
-            None,
-            &shown,
-        )?;
-        let mounted = root.resolve(&dest, Create::Nothing)?;
-        remount(
-            &mounted,
-            m.flags | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-            &shown,
-        )?;
-        comount_links(root, &m.destination, &h.name)?;
+        let shown = root.display(&m.destination.join(&h.name));
+        let sub = subdir(&tmpfs, &h.name, &shown)?;
+        let tree = clone_tree(&h.source, true)?;
+        let flags = m.flags | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+        set_flags(tree.as_fd(), flags, &shown)?;
+        attach(tree.as_fd(), sub.as_fd(), &shown)?;
+        comount_links(&tmpfs, &h.name, &shown)?;
     }
     if m.flags & libc::MS_RDONLY != 0 {
-        let mounted = root.resolve(&m.destination, Create::Nothing)?;
-        mount(
-            None,
-            &fd_path(&mounted),
-            None,
-            libc::MS_REMOUNT | m.flags,
-            Some("mode=755"),
-            &shown,
-        )?;
+        set_attr(tmpfs.as_fd(), readonly_attr(), false, &shown)?;
     }
-    Ok(())
+    Ok(tmpfs)
+}
+
+/// The directory `name` in the tmpfs open at `dir`, made if missing.
+fn subdir(dir: &OwnedFd, name: &str, shown: &Path) -> SysResult<OwnedFd> {
+    match nix::sys::stat::mkdirat(dir.as_fd(), name, Mode::from_bits_truncate(0o755)) {
+        Ok(()) | Err(Errno::EEXIST) => {}
+        Err(errno) => return Err(SysError::at("mkdir", shown, errno)),
+    }
+    let flags = OFlag::O_PATH | OFlag::O_DIRECTORY | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
+    nix::fcntl::openat(dir.as_fd(), name, flags, Mode::empty()).op_at("open", shown)
 }
 
 /// A cgroup2 mount at `target`. In a user namespace without its own cgroup
 /// namespace the kernel refuses it (EPERM, EBUSY if already mounted): then,
-/// as runc 1.1 does (`mountCgroupV2`), bind-mount the host's
-/// `/sys/fs/cgroup` and apply the entry's flags (read-only) by a remount.
-fn mount_v2(root: &RootDir, m: &Mount, target: &OwnedFd, shown: &Path) -> SysResult<()> {
-    match mount(
-        Some(Path::new("cgroup2")),
-        &fd_path(target),
-        Some("cgroup2"),
-        m.flags,
-        None,
-        shown,
-    ) {
-        Err(e) if matches!(e.errno, Errno::EPERM | Errno::EBUSY) => {}
-        done => return done,
-    }
-    let bind = libc::MS_BIND | libc::MS_REC;
-    let source = Path::new("/sys/fs/cgroup");
-    mount(Some(source), &fd_path(target), None, bind, None, shown)?;
-    let mounted = root.resolve(&m.destination, Create::Nothing)?;
-    remount(&mounted, m.flags & !bind, shown)
+/// as runc 1.1 does (`mountCgroupV2`), bind the host's `/sys/fs/cgroup`
+/// and apply the entry's flags (read-only) to the bind before attaching.
+fn mount_v2(m: &Mount, target: &OwnedFd, shown: &Path) -> Result<OwnedFd, Error> {
+    let fresh = Fresh {
+        fstype: "cgroup2",
+        source: "cgroup2",
+        flags: m.flags,
+        params: params(&m.data),
+        attrs: fresh_attrs(m.flags),
+    };
+    let mnt = match new_mount(&fresh, shown) {
+        Err(e) if matches!(e.errno(), Errno::EPERM | Errno::EBUSY) => {
+            let tree = clone_tree(Path::new("/sys/fs/cgroup"), true)?;
+            set_flags(tree.as_fd(), m.flags, shown)?;
+            tree
+        }
+        other => other?,
+    };
+    attach(mnt.as_fd(), target.as_fd(), shown)?;
+    Ok(mnt)
 }
 
 /// For a co-mounted hierarchy such as `cpu,cpuacct`, the `cpu` and
-/// `cpuacct` symlinks next to it, as on the host.
-fn comount_links(root: &RootDir, parent: &Path, name: &str) -> SysResult<()> {
+/// `cpuacct` symlinks next to it in the tmpfs open at `dir`, as on the host.
+fn comount_links(dir: &OwnedFd, name: &str, shown: &Path) -> SysResult<()> {
     if !name.contains(',') {
         return Ok(());
     }
-    let dir = root.resolve(parent, Create::Nothing)?;
     for link in name.split(',') {
-        match nix::unistd::symlinkat(name, std::os::fd::AsFd::as_fd(&dir), link) {
-            Ok(()) | Err(nix::errno::Errno::EEXIST) => {}
-            Err(errno) => {
-                return Err(crate::error::SysError::at(
-                    "symlink",
-                    root.display(&parent.join(link)),
-                    errno,
-                ))
-            }
+        match nix::unistd::symlinkat(name, dir.as_fd(), link) {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(errno) => return Err(SysError::at("symlink", shown.with_file_name(link), errno)),
         }
     }
     Ok(())

@@ -13,6 +13,8 @@ use nix::errno::Errno;
 
 use crate::error::{SysError, SysResult};
 
+use super::flags::Attr;
+
 const OPEN_TREE_CLONE: libc::c_uint = 1;
 const AT_RECURSIVE: libc::c_uint = 0x8000;
 const AT_EMPTY_PATH: libc::c_uint = 0x1000;
@@ -32,6 +34,43 @@ pub fn clone_tree(source: &Path, recursive: bool) -> SysResult<OwnedFd> {
 /// looked up: `AT_EMPTY_PATH`), close-on-exec. `shown` names it in errors.
 pub fn clone_fd(fd: BorrowedFd<'_>, shown: &Path) -> SysResult<OwnedFd> {
     open_tree(fd.as_raw_fd(), c"", AT_EMPTY_PATH, shown)
+}
+
+/// A detached copy of the mount tree at the file or directory open at
+/// `fd` (with `recursive`, the mounts below it too): `readonlyPaths`
+/// binds a path onto itself this way, with no second lookup.
+pub fn clone_at(fd: BorrowedFd<'_>, recursive: bool, shown: &Path) -> SysResult<OwnedFd> {
+    let rec = if recursive { AT_RECURSIVE } else { 0 };
+    open_tree(fd.as_raw_fd(), c"", AT_EMPTY_PATH | rec, shown)
+}
+
+/// Changes the mount whose root is open at `fd` (detached or attached)
+/// with mount_setattr(2); `recursive` for the mounts below it too.
+pub fn set_attr(fd: BorrowedFd<'_>, attr: Attr, recursive: bool, shown: &Path) -> SysResult<()> {
+    let rec = if recursive { AT_RECURSIVE } else { 0 };
+    let raw = libc::mount_attr {
+        attr_set: attr.set,
+        attr_clr: attr.clr,
+        propagation: attr.propagation,
+        userns_fd: 0,
+    };
+    tracing::debug!(target = %shown.display(), ?attr, recursive, "mount_setattr");
+    // SAFETY: mount_setattr(2) reads `raw`, a valid `struct mount_attr` of
+    // the size passed, and the empty C string; it writes no memory.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            fd.as_raw_fd(),
+            c"".as_ptr(),
+            AT_EMPTY_PATH | rec,
+            &raw as *const libc::mount_attr,
+            std::mem::size_of::<libc::mount_attr>(),
+        )
+    };
+    if ret < 0 {
+        return Err(SysError::at("mount_setattr", shown, Errno::last()));
+    }
+    Ok(())
 }
 
 /// open_tree(2) with `OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC` and `extra`.
@@ -55,7 +94,9 @@ fn open_tree(
 
 /// Attaches the detached tree `tree` on the directory or file open at
 /// `target` (an `O_PATH` fd from [`super::RootDir::resolve`]). `shown`
-/// names the target in errors.
+/// names the target in errors. Afterwards `tree` is the attached mount:
+/// what is still to be changed on it goes through that fd, never through
+/// the path.
 pub fn attach(tree: BorrowedFd<'_>, target: BorrowedFd<'_>, shown: &Path) -> SysResult<()> {
     let empty = c"";
     tracing::debug!(target = %shown.display(), "move_mount");

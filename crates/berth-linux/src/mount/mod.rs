@@ -4,16 +4,18 @@
 mod apply;
 mod cgroup;
 pub mod detached;
+pub mod flags;
+pub mod fscontext;
 pub mod resolve;
 
 use std::path::Path;
 
 use nix::mount::MsFlags;
-use nix::sys::statvfs::{fstatvfs, FsFlags};
-use std::os::fd::AsFd;
+use nix::sys::statvfs::FsFlags;
 
-pub use apply::{finish_readonly_dev, mount_entry};
+pub use apply::{mount_entry, DelayedReadonly};
 pub use cgroup::{CgroupLayout, Hierarchy};
+pub use fscontext::Error;
 pub use resolve::{fd_path, Create, RootDir};
 
 use crate::error::{SysError, SysResult};
@@ -39,32 +41,6 @@ pub(crate) fn mount(
         .map_err(|errno| SysError::at("mount", shown, errno))
 }
 
-/// Changes the per-mount flags (ro, nosuid, nodev, noexec, atime) of the
-/// mount open at `fd` with a bind remount.
-///
-/// In a user namespace, flags inherited from a more privileged mount are
-/// locked and a remount that would clear them fails with EPERM; as runc
-/// does, retry once keeping the flags the mount already has.
-pub fn remount(fd: impl AsFd, flags: u64, shown: &Path) -> SysResult<()> {
-    let path = resolve::fd_path(&fd.as_fd());
-    let base = libc::MS_BIND | libc::MS_REMOUNT;
-    match mount(None, &path, None, base | flags, None, shown) {
-        Err(e) if e.errno == nix::errno::Errno::EPERM => {
-            let have =
-                fstatvfs(fd.as_fd()).map_err(|errno| SysError::at("statvfs", shown, errno))?;
-            mount(
-                None,
-                &path,
-                None,
-                base | flags | locked_flags(have.flags()),
-                None,
-                shown,
-            )
-        }
-        other => other,
-    }
-}
-
 /// The `MS_*` flags matching a mount's current `ST_*` flags.
 fn locked_flags(st: FsFlags) -> u64 {
     let table = [
@@ -80,12 +56,6 @@ fn locked_flags(st: FsFlags) -> u64 {
         .iter()
         .filter(|(st_flag, _)| st.contains(*st_flag))
         .fold(0, |acc, (_, ms)| acc | ms)
-}
-
-/// Changes the propagation type of the mount at `target` (`MS_SHARED`,
-/// `MS_SLAVE`, `MS_PRIVATE` or `MS_UNBINDABLE`, maybe with `MS_REC`).
-pub fn set_propagation(target: &Path, flag: u64, shown: &Path) -> SysResult<()> {
-    mount(None, target, None, flag, None, shown)
 }
 
 /// Detaches every mount at or below `path` in this mount namespace,

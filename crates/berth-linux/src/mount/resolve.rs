@@ -68,6 +68,25 @@ impl RootDir {
         self.resolve_within(inner, create, 0)
     }
 
+    /// Opens `inner` with `O_PATH` without following a final symlink (the
+    /// fd is then the symlink itself), creating it as asked.
+    pub fn resolve_nofollow(&self, inner: &Path, create: Create) -> SysResult<OwnedFd> {
+        let rel = relative(inner);
+        let open = || {
+            let how = OpenHow::new()
+                .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
+                .resolve(Self::resolve_flags());
+            openat2(self.fd.as_fd(), &rel, how)
+        };
+        match open() {
+            Err(Errno::ENOENT) if create != Create::Nothing => {
+                self.create(&rel, create, 0)?;
+                open().op_at("open", &self.display(inner))
+            }
+            found => found.op_at("open", &self.display(inner)),
+        }
+    }
+
     fn resolve_within(&self, inner: &Path, create: Create, depth: u32) -> SysResult<OwnedFd> {
         let rel = relative(inner);
         match self.lookup(&rel) {
@@ -77,20 +96,6 @@ impl RootDir {
             }
             found => found.op_at("open", &self.display(inner)),
         }
-    }
-
-    /// The file type bits (`S_IFMT`) and permission bits of `inner` itself
-    /// (a final symlink is not followed), or `None` when it does not exist.
-    pub fn lstat_mode(&self, inner: &Path) -> SysResult<Option<u32>> {
-        let how = OpenHow::new()
-            .flags(OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC)
-            .resolve(Self::resolve_flags());
-        let fd = match openat2(self.fd.as_fd(), &relative(inner), how) {
-            Err(Errno::ENOENT) => return Ok(None),
-            other => other.op_at("open", &self.display(inner))?,
-        };
-        let st = nix::sys::stat::fstat(fd.as_fd()).op_at("stat", &self.display(inner))?;
-        Ok(Some(st.st_mode))
     }
 
     /// Opens `inner` for reading or writing (`flags` must not create).

@@ -5,7 +5,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::Path;
 
 use anyhow::Context;
-use berth_linux::mount::{finish_readonly_dev, mount_entry, Create, RootDir};
+use berth_linux::mount::{mount_entry, Create, DelayedReadonly, RootDir};
 use berth_linux::{attrs, devices, rootfs};
 use berth_spec::plan::{MountKind, NsKind};
 use berth_spec::state::State;
@@ -34,6 +34,7 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
         rootfs::bind_self(path).context("root.path")?;
     }
     let root = RootDir::open(path).context("root.path")?;
+    let mut readonly_later = Vec::new();
     for (i, m) in plan.mounts.iter().enumerate() {
         let tree = ctx.bind_sources.get(i).and_then(Option::as_ref);
         if let (MountKind::Bind { source, .. }, None) = (&m.kind, tree) {
@@ -42,8 +43,10 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
                 anyhow::bail!("mounts[{i}].source: {}: {}", source.display(), errno.desc());
             }
         }
-        mount_entry(&root, m, ctx.cgroups, tree.map(AsFd::as_fd))
-            .with_context(|| format!("mounts[{i}] {}", m.destination.display()))?;
+        let entry = format!("mounts[{i}] {}", m.destination.display());
+        let later = mount_entry(&root, m, ctx.cgroups, tree.map(AsFd::as_fd))
+            .with_context(|| entry.clone())?;
+        readonly_later.extend(later.map(|later| (entry, later)));
     }
     if plan.setup_dev {
         let in_userns = plan.namespace(NsKind::User).is_some();
@@ -53,7 +56,11 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
     }
     drop(root);
     let state = super::hooks::before_pivot(ctx)?;
-    let built = Built { state, null_trees };
+    let built = Built {
+        state,
+        null_trees,
+        readonly_later,
+    };
     if !own_mounts {
         rootfs::chroot_into(path)?;
         return Ok(built);
@@ -68,16 +75,23 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
 }
 
 /// What [`build`] hands on: the hooks' state and, for [`finish`], one
-/// detached bind of the host's `/dev/null` per masked path.
+/// detached bind of the host's `/dev/null` per masked path and the mounts
+/// made read-only only at the end (a read-only `/dev`).
 pub struct Built {
     /// The state the hooks before pivot saw, for `startContainer`.
     pub state: Option<State>,
     /// For [`finish`]: one per `linux.maskedPaths` entry, in order.
     pub null_trees: Vec<OwnedFd>,
+    /// For [`finish`]: the `mounts[]` entry (for messages) and its mount.
+    pub readonly_later: Vec<(String, DelayedReadonly)>,
 }
 
 /// After the switch: read-only and masked paths, a read-only root, and the cwd.
-pub fn finish(ctx: &InitContext<'_>, null_trees: Vec<OwnedFd>) -> anyhow::Result<()> {
+pub fn finish(
+    ctx: &InitContext<'_>,
+    null_trees: Vec<OwnedFd>,
+    readonly_later: Vec<(String, DelayedReadonly)>,
+) -> anyhow::Result<()> {
     let plan = ctx.plan;
     let root = RootDir::open(Path::new("/"))?;
     for path in &plan.readonly_paths {
@@ -86,9 +100,8 @@ pub fn finish(ctx: &InitContext<'_>, null_trees: Vec<OwnedFd>) -> anyhow::Result
     for (path, null) in plan.masked_paths.iter().zip(null_trees) {
         rootfs::mask(&root, path, null).context("linux.maskedPaths")?;
     }
-    for (i, m) in plan.mounts.iter().enumerate() {
-        finish_readonly_dev(&root, m)
-            .with_context(|| format!("mounts[{i}] {}", m.destination.display()))?;
+    for (entry, later) in readonly_later {
+        later.apply().context(entry)?;
     }
     // runc creates a missing cwd for init.
     crate::process::enter_cwd(&root, &plan.process.cwd, Create::Dir)?;
