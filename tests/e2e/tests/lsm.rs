@@ -1,7 +1,8 @@
 //! LSM labels: `process.apparmorProfile` is applied where AppArmor is
 //! enabled and refused where it is not (never a silent no-op);
-//! `process.selinuxLabel` is ignored with a warning where SELinux is
-//! disabled (runc's label package).
+//! `process.selinuxLabel` and `linux.mountLabel` are ignored with a
+//! warning where SELinux is disabled (runc's label package); with SELinux
+//! the mount label is each new filesystem's `context=`.
 //!
 //! The AppArmor-enabled test needs a kernel with AppArmor and
 //! `apparmor_parser` (the QEMU VM of the cgroups suite): it runs when
@@ -109,6 +110,54 @@ fn selinux_label_without_selinux_is_ignored_with_a_warning() {
     assert!(
         out.stderr
             .contains("process.selinuxLabel: SELinux is disabled on this host; ignored"),
+        "{out}"
+    );
+}
+
+const MOUNT_LABEL: &str = "system_u:object_r:container_file_t:s0:c1,c2";
+
+#[test]
+fn mount_label_without_selinux_is_ignored_with_a_warning() {
+    require!(root);
+    if Path::new("/sys/fs/selinux/enforce").exists() {
+        skip::host_lacks("SELinux is enabled here: the warning path cannot be seen");
+        return;
+    }
+    berth_only!(
+        "runc 1.1.5 hands the label to mount(2) even without SELinux: its /dev tmpfs fails (EINVAL)"
+    );
+    let b = Bundle::busybox()
+        .set(&["linux"], "mountLabel", json!(MOUNT_LABEL))
+        .sh("grep -c context= /proc/self/mountinfo; echo ran");
+    let rt = Runtime::new();
+    let id = unique_id();
+    let out = rt.run(&id, &b).ok();
+    rt.assert_no_residue(&id);
+    assert_eq!(out.stdout, "0\nran\n", "{out}");
+    assert!(
+        out.stderr
+            .contains("linux.mountLabel: SELinux is disabled on this host; ignored"),
+        "{out}"
+    );
+}
+
+#[test]
+fn mount_label_is_the_context_of_new_filesystems_where_selinux_is_enabled() {
+    require!(root);
+    if !Path::new("/sys/fs/selinux/enforce").exists() {
+        skip::host_lacks("SELinux (no machine of this kind has it; the VM boots without)");
+        return;
+    }
+    let b = Bundle::busybox()
+        .set(&["linux"], "mountLabel", json!(MOUNT_LABEL))
+        .sh("grep ' /dev/shm ' /proc/self/mountinfo");
+    let rt = Runtime::new();
+    let id = unique_id();
+    let out = rt.run(&id, &b).ok();
+    rt.assert_no_residue(&id);
+    assert!(
+        out.stdout.contains(&format!("context={MOUNT_LABEL}"))
+            || out.stdout.contains(&format!("context=\"{MOUNT_LABEL}\"")),
         "{out}"
     );
 }

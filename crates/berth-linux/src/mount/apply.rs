@@ -49,12 +49,15 @@ impl DelayedReadonly {
 
 /// Mounts `m` under `root`. `cgroups` describes the host hierarchies for a
 /// `cgroup` filesystem entry; `tree`, when given, is the bind source
-/// already opened as a detached mount tree ([`super::detached`]).
+/// already opened as a detached mount tree ([`super::detached`]);
+/// `label` is `linux.mountLabel` where SELinux is enabled (see
+/// [`label_param`]).
 pub fn mount_entry(
     root: &RootDir,
     m: &Mount,
     cgroups: &CgroupLayout,
     tree: Option<BorrowedFd<'_>>,
+    label: Option<&str>,
 ) -> Result<Option<DelayedReadonly>, Error> {
     let shown = root.display(&m.destination);
     let (mnt, delayed) = match &m.kind {
@@ -67,7 +70,7 @@ pub fn mount_entry(
         MountKind::Filesystem { fstype, source } if m.flags & libc::MS_REMOUNT != 0 => {
             return remount_legacy(root, m, fstype, source).map(|()| None);
         }
-        MountKind::Filesystem { fstype, source } => filesystem(root, m, fstype, source)?,
+        MountKind::Filesystem { fstype, source } => filesystem(root, m, fstype, source, label)?,
     };
     propagate(mnt.as_fd(), &m.propagation, &shown)?;
     Ok(delayed.then_some(DelayedReadonly { mnt, shown }))
@@ -138,6 +141,7 @@ fn filesystem(
     m: &Mount,
     fstype: &str,
     source: &str,
+    label: Option<&str>,
 ) -> Result<(OwnedFd, bool), Error> {
     let shown = root.display(&m.destination);
     let (target, mode) = target(root, m, fstype)?;
@@ -158,6 +162,7 @@ fn filesystem(
     if let Some(mode) = &mode {
         fresh.params.push(Param::Str("mode", mode));
     }
+    fresh.params.extend(label_param(fstype, label));
     let mnt = match new_mount(&fresh, &shown) {
         // sysfs belongs to a network namespace: a user namespace that does
         // not own the container's netns may not mount it. Bind the host's
@@ -170,6 +175,19 @@ fn filesystem(
     };
     attach(mnt.as_fd(), target.as_fd(), &shown)?;
     Ok((mnt, delay_ro))
+}
+
+/// `linux.mountLabel` as the SELinux `context=` option of a new
+/// filesystem, as runc's `label.FormatMountLabel` adds it: every type but
+/// proc, sysfs and cgroup, which keep the labels the policy gives them.
+/// (runc relabels an mqueue mount afterwards instead; the option gives it
+/// the same label without a path lookup.) One fsconfig parameter, so a
+/// label's MCS categories (`s0:c1,c2`) need no quoting.
+pub fn label_param<'a>(fstype: &str, label: Option<&'a str>) -> Option<Param<'a>> {
+    let unlabelled = matches!(fstype, "proc" | "sysfs" | "cgroup" | "cgroup2");
+    label
+        .filter(|_| !unlabelled)
+        .map(|l| Param::Str("context", l))
 }
 
 /// The target of a new filesystem, resolved once, and the mode it gives a
@@ -228,4 +246,28 @@ pub(super) fn propagate(mnt: BorrowedFd<'_>, flags: &[u64], shown: &Path) -> Sys
         let (attr, recursive) = propagation_attr(flag);
         set_attr(mnt, attr, recursive, shown)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mount_label_goes_to_new_filesystems_but_proc_sysfs_and_cgroup() {
+        let label = Some("system_u:object_r:container_file_t:s0:c1,c2");
+        for fstype in ["tmpfs", "devpts", "mqueue"] {
+            assert_eq!(
+                label_param(fstype, label),
+                Some(Param::Str(
+                    "context",
+                    "system_u:object_r:container_file_t:s0:c1,c2"
+                )),
+                "{fstype}"
+            );
+        }
+        for fstype in ["proc", "sysfs", "cgroup", "cgroup2"] {
+            assert_eq!(label_param(fstype, label), None, "{fstype}");
+        }
+        assert_eq!(label_param("tmpfs", None), None);
+    }
 }

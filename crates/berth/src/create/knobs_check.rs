@@ -1,6 +1,7 @@
 //! The knobs that depend on the host, checked before anything exists: an
 //! AppArmor profile needs AppArmor (an error, as runc), `linux.mountLabel`
-//! is a warning without SELinux, and Intel RDT is refused. An SELinux
+//! is a warning without SELinux (with it, init passes it as each new
+//! filesystem's `context=`), and Intel RDT is refused. An SELinux
 //! process label without SELinux is the process step's warning
 //! (`process::labels`), for init and exec alike.
 
@@ -16,10 +17,7 @@ pub fn check(plan: &Plan) -> anyhow::Result<()> {
     if plan.process.apparmor_profile.is_some() && !lsm::apparmor_enabled() {
         bail!("process.apparmorProfile: AppArmor is not enabled on this host");
     }
-    if knobs.mount_label.is_some() {
-        if lsm::selinux_enabled() {
-            bail!("linux.mountLabel: not supported yet");
-        }
+    if knobs.mount_label.is_some() && !lsm::selinux_enabled() {
         tracing::warn!("linux.mountLabel: SELinux is disabled on this host; ignored");
     }
     if knobs.intel_rdt {

@@ -35,6 +35,9 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
     }
     let root = RootDir::open(path).context("root.path")?;
     let mut readonly_later = Vec::new();
+    // Without SELinux, create warned that the label is ignored.
+    let label = plan.knobs.mount_label.as_deref();
+    let label = label.filter(|_| berth_linux::lsm::selinux_enabled());
     for (i, m) in plan.mounts.iter().enumerate() {
         let tree = ctx.bind_sources.get(i).and_then(Option::as_ref);
         if let (MountKind::Bind { source, .. }, None) = (&m.kind, tree) {
@@ -44,7 +47,7 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
             }
         }
         let entry = format!("mounts[{i}] {}", m.destination.display());
-        let later = mount_entry(&root, m, ctx.cgroups, tree.map(AsFd::as_fd))
+        let later = mount_entry(&root, m, ctx.cgroups, tree.map(AsFd::as_fd), label)
             .with_context(|| entry.clone())?;
         readonly_later.extend(later.map(|later| (entry, later)));
     }
