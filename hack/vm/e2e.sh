@@ -12,7 +12,8 @@
 # BERTH_E2E_STRICT=1; TEST ARGS go to each binary (a name filter, --skip).
 # Options: --locked (passed to cargo), and run.sh's --apparmor (sets
 # BERTH_E2E_APPARMOR=1 for the tests), --swap SIZE, --timeout SECS (per
-# file, default 900). Prints each file's output and time, then a summary;
+# file, default 420; a file whose VM hangs runs once more). Prints each
+# file's output and time, then a summary;
 # exits 0 when every file passed.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -21,7 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exec sudo -E "$0" "$@"
 fi
 
-cargo_flags=() vm_flags=() names=() timeout=900
+cargo_flags=() vm_flags=() names=() timeout=420
 while [ $# -gt 0 ]; do
 	case $1 in
 	--locked) cargo_flags+=(--locked) ;;
@@ -69,9 +70,20 @@ for n in "${names[@]}"; do
 	rc=0
 	hack/vm/run.sh "${vm_flags[@]}" --timeout "$timeout" \
 		--env "BERTH_BIN=$BERTH_BIN" --env BERTH_E2E_STRICT=1 -- "${exe[$n]}" "$@" || rc=$?
+	hung=
+	if [ "$rc" -eq 124 ]; then
+		# The guest itself hung (seen once in ~20 runs: two vCPUs in a soft
+		# lockup while exec'ing the runtime binary from the 9p root under
+		# software emulation). A second hang is a failure like any other.
+		hung=" after one hung VM"
+		echo "vm/e2e: $n: the VM hung (timeout ${timeout}s); running it once more"
+		rc=0
+		hack/vm/run.sh "${vm_flags[@]}" --timeout "$timeout" \
+			--env "BERTH_BIN=$BERTH_BIN" --env BERTH_E2E_STRICT=1 -- "${exe[$n]}" "$@" || rc=$?
+	fi
 	secs=$(($(date +%s) - start))
 	if [ "$rc" -eq 0 ]; then
-		summary+=("$n: ok (${secs}s)")
+		summary+=("$n: ok (${secs}s$hung)")
 	else
 		summary+=("$n: FAILED, exit $rc (${secs}s)")
 		status=1

@@ -82,6 +82,26 @@ mod tests {
     use super::*;
 
     #[test]
+    fn additional_gids_are_refused_where_setgroups_is_denied() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(dir.path().join("rootfs")).expect("mkdir");
+        let json = r#"{"ociVersion": "1.0.2", "root": {"path": "rootfs"},
+            "process": {"cwd": "/", "args": ["sh"],
+                        "user": {"uid": 0, "gid": 0, "additionalGids": [1]}},
+            "linux": {}}"#;
+        let file = dir.path().join("config.json");
+        let plan = berth_spec::load_str(json, dir.path(), &file)
+            .expect("load")
+            .plan;
+        let err = check_groups(&plan, false).expect_err("setgroups denied");
+        assert!(
+            err.to_string().starts_with("process.user.additionalGids: "),
+            "{err}"
+        );
+        assert!(check_groups(&plan, true).is_ok());
+    }
+
+    #[test]
     fn root_must_be_a_private_directory_of_ours() {
         let dir = tempfile::tempdir().expect("tempdir");
         let root = dir.path().join("root");

@@ -53,6 +53,34 @@ fn spec_rootless_writes_a_user_namespace_config_that_runs() {
 }
 
 #[test]
+fn spec_and_features_work_for_a_user_whose_state_root_is_not_theirs() {
+    require!(root);
+    // As uid 1000 with no XDG_RUNTIME_DIR, the default state root is one
+    // this user does not own; neither command touches it (runc's neither).
+    let dir = temp_dir("berth-e2e-spec-user-");
+    std::os::unix::fs::chown(dir.path(), Some(1000), Some(1000)).unwrap();
+    let bin = berth_test_harness::runtime::runtime_bin();
+    for args in [&["spec", "--rootless"][..], &["features"]] {
+        let out = std::process::Command::new("setpriv")
+            .args(["--reuid", "1000", "--regid", "1000", "--clear-groups"])
+            .arg(&bin)
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("XDG_RUNTIME_DIR")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?} as uid 1000: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let cfg: Value =
+        serde_json::from_str(&fs::read_to_string(dir.path().join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["linux"]["uidMappings"][0]["hostID"], 1000, "{cfg}");
+}
+
+#[test]
 fn the_global_rootless_flag_takes_runcs_values() {
     require!(root);
     let rt = Runtime::new();
