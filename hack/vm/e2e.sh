@@ -72,9 +72,9 @@ for n in "${names[@]}"; do
 		--env "BERTH_BIN=$BERTH_BIN" --env BERTH_E2E_STRICT=1 -- "${exe[$n]}" "$@" || rc=$?
 	hung=
 	if [ "$rc" -eq 124 ]; then
-		# The guest itself hung (seen once in ~20 runs: two vCPUs in a soft
-		# lockup while exec'ing the runtime binary from the 9p root under
-		# software emulation). A second hang is a failure like any other.
+		# The guest itself hung (seen twice: both vCPUs in a soft lockup in
+		# runc's processes under software emulation; the rerun passed). A
+		# second hang is a failure like any other.
 		hung=" after one hung VM"
 		echo "vm/e2e: $n: the VM hung (timeout ${timeout}s); running it once more"
 		rc=0

@@ -105,8 +105,7 @@ fi
 
 if [ "$swap" = 1 ]; then
 	modprobe virtio_blk || fail "modprobe virtio_blk failed"
-	# Through the new root's dev: the initramfs's is unmounted below.
-	mkswap $r/dev/vda >/dev/null && swapon $r/dev/vda || fail "swapon /dev/vda failed"
+	mkswap /dev/vda >/dev/null && swapon /dev/vda || fail "swapon /dev/vda failed"
 fi
 
 # Debian has no kmod by default: modprobe from busybox, where the tests look.
@@ -121,10 +120,4 @@ stty -onlcr </dev/console 2>/dev/null
 # runs stage 2 of this script from there.
 mkdir -p $r/run/berth-vm
 cp /bin/busybox /init $r/run/berth-vm/
-# The initramfs's own proc, sys and dev would stay behind switch_root,
-# mounted but out of sight: a fully visible proc that lets any user
-# namespace mount proc (the kernel's mount_too_revealing check), which no
-# runtime can unmount since no process sees it. A real initramfs moves
-# or unmounts them; so do we (lazily: a swap device may hold /dev).
-umount -l /dev /sys /proc || fail "unmount the initramfs's dev, sys and proc"
 exec switch_root $r /run/berth-vm/busybox sh /run/berth-vm/init stage2
