@@ -447,6 +447,26 @@ pub struct Mount {
     /// The options berth does not know as flags, comma-joined, passed to
     /// the filesystem as mount data (e.g. `mode=755,size=65536k`).
     pub data: String,
+    /// The recursive attributes (`rro`, `rnosuid`…): applied with
+    /// `mount_setattr(AT_RECURSIVE)` to the mount and everything below it.
+    pub recursive_attrs: RecursiveAttrs,
+}
+
+/// A recursive `mount_setattr(2)` change, in `MOUNT_ATTR_*` bits, as runc
+/// builds it from the `r`-prefixed options (config.md, "Mounts").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RecursiveAttrs {
+    /// Bits to set.
+    pub set: u64,
+    /// Bits to clear (`MOUNT_ATTR__ATIME` when an atime mode is set).
+    pub clear: u64,
+}
+
+impl RecursiveAttrs {
+    /// Whether any option asked for a change.
+    pub fn is_empty(&self) -> bool {
+        self.set == 0 && self.clear == 0
+    }
 }
 
 /// What a [`Mount`] attaches.

@@ -202,6 +202,27 @@ fn ro_on_an_rbind_applies_to_its_top_mount() {
     assert_opts(expect_mount(&mi, "/mnt/r/sub"), &["rw"], &["ro"]);
 }
 
+/// `rro` and the other recursive attributes reach every mount of an
+/// `rbind`, submounts included (`mount_setattr(AT_RECURSIVE)`, runc 1.1+).
+#[test]
+fn recursive_attributes_reach_every_mount_of_an_rbind() {
+    require!(root);
+    let rt = Runtime::new();
+    let host = temp_dir("berth-e2e-host-");
+    fs::create_dir(host.path().join("sub")).unwrap();
+    let _sub = TmpfsMount::new(&host.path().join("sub"));
+    let src = host.path().to_string_lossy().into_owned();
+    let mut b = Bundle::busybox().mount("/mnt/r", "bind", &src, &["rbind", "rro", "rnosuid"]);
+    let script = "touch /mnt/r/w 2>/dev/null && echo top-writable; \
+                  touch /mnt/r/sub/w 2>/dev/null && echo sub-writable; echo done";
+    let (out, mi) = run_and_mountinfo(&rt, &mut b, script);
+    assert_eq!(out, "done\n", "a mount of the rbind stayed writable");
+    for dest in ["/mnt/r", "/mnt/r/sub"] {
+        assert_opts(expect_mount(&mi, dest), &["ro", "nosuid"], &["rw"]);
+    }
+    assert!(!host.path().join("sub/w").exists() && !host.path().join("w").exists());
+}
+
 #[test]
 fn mount_targets_are_created_inside_the_rootfs() {
     require!(root);

@@ -68,12 +68,33 @@ pub fn mount_entry(
         // A remount of what is already there, not a new mount: mount(2)
         // on the target, which is that mount's root.
         MountKind::Filesystem { fstype, source } if m.flags & libc::MS_REMOUNT != 0 => {
+            if !m.recursive_attrs.is_empty() {
+                let why = "recursive attributes (rro…) with remount";
+                return Err(SysError::at(why, &shown, Errno::EINVAL).into());
+            }
             return remount_legacy(root, m, fstype, source).map(|()| None);
         }
         MountKind::Filesystem { fstype, source } => filesystem(root, m, fstype, source, label)?,
     };
+    set_recursive(mnt.as_fd(), m, &shown)?;
     propagate(mnt.as_fd(), &m.propagation, &shown)?;
     Ok(delayed.then_some(DelayedReadonly { mnt, shown }))
+}
+
+/// The entry's recursive attributes (`rro`, `rnosuid`…) on the mount and
+/// everything below it, through the mount's own fd, as runc applies them
+/// with `mount_setattr(AT_RECURSIVE)`.
+fn set_recursive(mnt: BorrowedFd<'_>, m: &Mount, shown: &Path) -> SysResult<()> {
+    let r = m.recursive_attrs;
+    if r.is_empty() {
+        return Ok(());
+    }
+    let attr = flags::Attr {
+        set: r.set,
+        clr: r.clear,
+        propagation: 0,
+    };
+    set_attr(mnt, attr, true, shown)
 }
 
 /// A bind: the detached tree (given, or cloned from `source` now) gets

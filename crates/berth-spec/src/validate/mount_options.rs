@@ -4,11 +4,18 @@
 //! `mountPropagationMapping`).
 
 use libc::{
+    MOUNT_ATTR_NOATIME, MOUNT_ATTR_NODEV, MOUNT_ATTR_NODIRATIME, MOUNT_ATTR_NOEXEC,
+    MOUNT_ATTR_NOSUID, MOUNT_ATTR_NOSYMFOLLOW, MOUNT_ATTR_RDONLY, MOUNT_ATTR_RELATIME,
+    MOUNT_ATTR_STRICTATIME, MOUNT_ATTR__ATIME,
+};
+use libc::{
     MS_DIRSYNC, MS_I_VERSION, MS_LAZYTIME, MS_MANDLOCK, MS_NOATIME, MS_NODEV, MS_NODIRATIME,
     MS_NOEXEC, MS_NOSUID, MS_NOSYMFOLLOW, MS_PRIVATE, MS_RDONLY, MS_REC, MS_RELATIME, MS_REMOUNT,
     MS_SHARED, MS_SILENT, MS_SLAVE, MS_STRICTATIME, MS_SYNCHRONOUS, MS_UNBINDABLE,
 };
 use oci_spec::runtime::Linux;
+
+use crate::plan::RecursiveAttrs;
 
 use super::{Invalid, Result};
 
@@ -62,32 +69,35 @@ const PROPAGATION: [(&str, u64); 8] = [
     ("runbindable", MS_UNBINDABLE | MS_REC),
 ];
 
-/// Options runc implements with `mount_setattr(2)` or idmapped mounts.
-/// Passing them on as data would drop them silently on a bind mount (the
-/// kernel ignores bind data), and `rro` dropped is a writable mount the
-/// user asked to be read-only: refuse until berth implements them.
-const UNSUPPORTED: [&str; 20] = [
-    "rro",
-    "rrw",
-    "rnosuid",
-    "rsuid",
-    "rnodev",
-    "rdev",
-    "rnoexec",
-    "rexec",
-    "rnodiratime",
-    "rdiratime",
-    "rrelatime",
-    "rnorelatime",
-    "rnoatime",
-    "ratime",
-    "rstrictatime",
-    "rnostrictatime",
-    "rnosymfollow",
-    "rsymfollow",
-    "idmap",
-    "ridmap",
+/// The recursive attributes, as runc's `recAttrFlags`
+/// (`libcontainer/specconv/spec_linux.go`): (option, clear, `MOUNT_ATTR_*`).
+/// `MOUNT_ATTR_RELATIME` is 0: `rrelatime` sets the relatime mode by
+/// clearing the atime field. The atime mode is one field, not bits, so
+/// "clear one atime mode" (`ratime`, `rnorelatime`, `rnostrictatime`) has
+/// no mount_setattr(2) form (the kernel refuses a partial `MOUNT_ATTR__ATIME`
+/// clear with EINVAL, as runc 1.1.5 gets): those are refused.
+const RECURSIVE: [(&str, bool, u64); 15] = [
+    ("rro", false, MOUNT_ATTR_RDONLY),
+    ("rrw", true, MOUNT_ATTR_RDONLY),
+    ("rnosuid", false, MOUNT_ATTR_NOSUID),
+    ("rsuid", true, MOUNT_ATTR_NOSUID),
+    ("rnodev", false, MOUNT_ATTR_NODEV),
+    ("rdev", true, MOUNT_ATTR_NODEV),
+    ("rnoexec", false, MOUNT_ATTR_NOEXEC),
+    ("rexec", true, MOUNT_ATTR_NOEXEC),
+    ("rnodiratime", false, MOUNT_ATTR_NODIRATIME),
+    ("rdiratime", true, MOUNT_ATTR_NODIRATIME),
+    ("rrelatime", false, MOUNT_ATTR_RELATIME),
+    ("rnoatime", false, MOUNT_ATTR_NOATIME),
+    ("rstrictatime", false, MOUNT_ATTR_STRICTATIME),
+    ("rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW),
+    ("rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW),
 ];
+
+/// Idmapped mounts (passing them on as data would drop them silently on a
+/// bind mount: the kernel ignores bind data) and the atime clears above:
+/// refused.
+const UNSUPPORTED: [&str; 5] = ["idmap", "ridmap", "ratime", "rnorelatime", "rnostrictatime"];
 
 /// Every option [`parse`] turns into flags or a bind: the flag and
 /// propagation tables plus `bind` and `rbind` (for `berth features`).
@@ -96,6 +106,7 @@ pub(crate) fn names() -> Vec<&'static str> {
         .iter()
         .map(|(name, _, _)| *name)
         .chain(PROPAGATION.iter().map(|(name, _)| *name))
+        .chain(RECURSIVE.iter().map(|(name, _, _)| *name))
         .chain(["bind", "rbind"])
         .collect()
 }
@@ -111,6 +122,8 @@ pub(super) struct Options {
     pub propagation: Vec<u64>,
     /// Everything else, in order (`mode=755`, `size=65536k`…).
     pub data: Vec<String>,
+    /// The `r`-prefixed attributes.
+    pub recursive: RecursiveAttrs,
 }
 
 /// Parses `mounts[index].options` left to right: a later option overrides
@@ -134,7 +147,9 @@ pub(super) fn parse(index: usize, options: &[String]) -> Result<Options> {
             "bind" => out.bind = Some(out.bind.unwrap_or(false)),
             "rbind" => out.bind = Some(true),
             _ => {
-                if let Some(&(_, clear, flag)) = FLAGS.iter().find(|(n, _, _)| *n == o) {
+                if let Some(&(_, clear, attr)) = RECURSIVE.iter().find(|(n, _, _)| *n == o) {
+                    recursive(&mut out.recursive, clear, attr);
+                } else if let Some(&(_, clear, flag)) = FLAGS.iter().find(|(n, _, _)| *n == o) {
                     if clear {
                         out.flags &= !flag;
                     } else {
@@ -149,6 +164,23 @@ pub(super) fn parse(index: usize, options: &[String]) -> Result<Options> {
         }
     }
     Ok(out)
+}
+
+/// Adds one recursive option to `r`, as runc does: a set bit is also
+/// dropped from the clear mask and the other way round (the last option
+/// wins), and setting an atime mode clears the whole atime field first
+/// (mount_setattr(2) wants `MOUNT_ATTR__ATIME` cleared to change it).
+fn recursive(r: &mut RecursiveAttrs, clear: bool, attr: u64) {
+    if clear {
+        r.clear |= attr;
+        r.set &= !attr;
+    } else {
+        r.set |= attr;
+        r.clear &= !attr;
+        if attr & MOUNT_ATTR__ATIME == attr {
+            r.clear |= MOUNT_ATTR__ATIME;
+        }
+    }
 }
 
 /// `linux.rootfsPropagation` as flags; absent or "" is runc's default,
@@ -275,15 +307,31 @@ mod tests {
     }
 
     #[test]
-    fn recursive_attributes_are_refused() {
+    fn recursive_attributes_are_runcs() {
+        let r = |list: &[&str]| opts(list).unwrap().recursive;
+        let ro = r(&["rbind", "rro", "rnosuid"]);
+        assert_eq!(ro.set, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID);
+        assert_eq!(ro.clear, 0);
+        // The last option wins.
+        let rw = r(&["rro", "rrw"]);
+        assert_eq!((rw.set, rw.clear), (0, MOUNT_ATTR_RDONLY));
+        // An atime mode clears the atime field first.
+        let atime = r(&["rnoatime"]);
         assert_eq!(
-            opts(&["rbind", "rro"]),
+            (atime.set, atime.clear),
+            (MOUNT_ATTR_NOATIME, MOUNT_ATTR__ATIME)
+        );
+        // Not flags of the mount itself.
+        assert_eq!(opts(&["rro"]).unwrap().flags, 0);
+        // An atime mode cannot be cleared bit by bit.
+        assert!(opts(&["ratime"]).is_err() && opts(&["rnostrictatime"]).is_err());
+        assert_eq!(
+            opts(&["rbind", "idmap"]),
             Err(Invalid::new(
                 "mounts[3].options[1]",
-                "\"rro\" is not supported yet"
+                "\"idmap\" is not supported yet"
             ))
         );
-        assert!(opts(&["idmap"]).is_err());
     }
 
     #[test]

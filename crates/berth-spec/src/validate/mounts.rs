@@ -96,6 +96,7 @@ fn mount(i: usize, m: &OciMount, bundle: &Path, earlier: &Earlier<'_>) -> Result
         flags: opts.flags,
         propagation: opts.propagation,
         data,
+        recursive_attrs: opts.recursive,
     })
 }
 

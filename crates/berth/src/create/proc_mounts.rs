@@ -80,6 +80,7 @@ mod tests {
             flags: 0,
             propagation: vec![],
             data: String::new(),
+            recursive_attrs: Default::default(),
         }
     }
 

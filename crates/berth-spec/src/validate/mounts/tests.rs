@@ -31,6 +31,7 @@ fn filesystem_mount() {
             flags: MS_NOSUID | MS_NOEXEC | MS_NODEV,
             propagation: vec![MS_PRIVATE | MS_REC],
             data: "mode=1777,size=65536k".into(),
+            recursive_attrs: Default::default(),
         }]
     );
 }
