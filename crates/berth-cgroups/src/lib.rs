@@ -20,9 +20,7 @@ pub mod path;
 pub mod resources;
 pub mod stats;
 mod update;
-mod visit;
 
 pub use error::{Error, Result};
 pub use layout::{Kind, Layout};
 pub use manager::{DeviceFilter, Manager};
-pub use visit::Visit;

@@ -24,16 +24,8 @@ pub struct OwnCgroups {
 impl OwnCgroups {
     /// Reads `<proc>/self/cgroup`.
     pub fn read(proc: &Path) -> Result<OwnCgroups> {
-        Self::read_at(&proc.join("self/cgroup"))
-    }
-
-    /// Reads `<proc>/thread-self/cgroup`: the calling thread's own.
-    pub fn read_thread(proc: &Path) -> Result<OwnCgroups> {
-        Self::read_at(&proc.join("thread-self/cgroup"))
-    }
-
-    fn read_at(path: &Path) -> Result<OwnCgroups> {
-        let text = std::fs::read_to_string(path).map_err(io("read", path))?;
+        let path = proc.join("self/cgroup");
+        let text = std::fs::read_to_string(&path).map_err(io("read", &path))?;
         Ok(Self::parse(&text))
     }
 
@@ -57,7 +49,7 @@ impl OwnCgroups {
     }
 
     /// The path in the v1 hierarchy whose controllers are `ctrls`.
-    pub(crate) fn v1_path(&self, ctrls: &[String]) -> Option<&str> {
+    fn v1_path(&self, ctrls: &[String]) -> Option<&str> {
         self.v1
             .iter()
             .find(|(c, _)| ctrls.iter().all(|x| c.contains(x)))
@@ -110,7 +102,7 @@ pub fn resolve(
 }
 
 /// `mountpoint` + (`base` seen from the mount's `root`) + `inner`.
-pub(crate) fn under(mountpoint: &Path, root: &str, base: &str, inner: &str) -> PathBuf {
+fn under(mountpoint: &Path, root: &str, base: &str, inner: &str) -> PathBuf {
     let base = base
         .strip_prefix(root.trim_end_matches('/'))
         .unwrap_or(base);

@@ -5,6 +5,7 @@
 //! live in `berth-linux`, the config in `berth-spec`.
 #![forbid(unsafe_code)]
 
+pub mod cgroup_visit;
 pub mod cli;
 pub mod commands;
 pub mod console;

@@ -8,12 +8,14 @@ use std::path::Path;
 use anyhow::Context;
 use berth_cgroups::path::{self, OwnCgroups};
 use berth_cgroups::resources::{default_rules, Insn};
-use berth_cgroups::{DeviceFilter, Layout, Manager, Visit};
+use berth_cgroups::{DeviceFilter, Layout, Manager};
 use berth_linux::mount::CgroupLayout;
 use berth_spec::plan::{DeviceKind, Plan};
 use berth_spec::resources::DeviceRule;
 use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
+
+use crate::cgroup_visit::Visit;
 
 /// Attaches eBPF device filters through `berth-linux`.
 pub struct Bpf;
@@ -69,9 +71,12 @@ pub fn unified_dir(m: &Manager) -> anyhow::Result<Option<OwnedFd>> {
     Ok(Some(fd))
 }
 
-/// Moves the calling thread into the container's v1 cgroups (see
-/// `berth_cgroups::Visit`); `None` where it cannot or must not.
-pub fn visit(m: &Manager) -> anyhow::Result<Option<Visit>> {
+/// Runs `clone` from inside the container's v1 cgroups
+/// ([`crate::cgroup_visit`]); `None` where it cannot or must not.
+pub fn visit<T>(
+    m: &Manager,
+    clone: impl FnOnce() -> anyhow::Result<T>,
+) -> anyhow::Result<Option<Visit<T>>> {
     // A thread visiting a frozen cgroup (an existing one, joined) would
     // freeze with it; init is then moved by pid.
     if !matches!(
@@ -80,8 +85,8 @@ pub fn visit(m: &Manager) -> anyhow::Result<Option<Visit>> {
     ) {
         return Ok(None);
     }
-    let own = OwnCgroups::read_thread(Path::new("/proc"))?;
-    m.visit_v1(&own).context("enter the container's cgroups")
+    let dirs: Vec<&Path> = m.dirs().v1.iter().map(|(_, d)| d.as_path()).collect();
+    crate::cgroup_visit::clone_inside(&dirs, clone)
 }
 
 /// Moves `pid` into the container's cgroups the clone did not place it

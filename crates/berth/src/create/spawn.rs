@@ -30,7 +30,7 @@ pub fn clone_flags(plan: &Plan) -> u64 {
 /// Clones init (recorded in `procs.first` as soon as it exists, so a
 /// failure cleans it up) into the container's cgroups. It is born there
 /// where it can be: the cloning thread visits the v1 cgroups first (no
-/// grace period to wait for, see `berth_cgroups::Visit`) and
+/// grace period to wait for, see [`crate::cgroup_visit`]) and
 /// `CLONE_INTO_CGROUP` places it in the v2 one. Whatever the kernel
 /// refuses falls back to writing its pid, which the child waits for
 /// (`CgroupJoined`) before it takes a step of its own.
@@ -38,8 +38,8 @@ pub fn spawn_in(ctx: &InitContext<'_>, m: &Manager, procs: &mut Processes) -> an
     let unified = cgroups::unified_dir(m)?;
     let unified = unified.as_ref().map(AsFd::as_fd);
     let (mut in_v1, mut in_unified) = (false, false);
-    if let Some(visit) = cgroups::visit(m)? {
-        match spawn(ctx, unified) {
+    if let Some(visit) = cgroups::visit(m, || spawn(ctx, unified))? {
+        match visit.cloned {
             Ok((child, into)) => {
                 procs.first = Some(child);
                 (in_v1, in_unified) = (true, into);
@@ -47,7 +47,8 @@ pub fn spawn_in(ctx: &InitContext<'_>, m: &Manager, procs: &mut Processes) -> an
             // A pids limit the visiting thread already counts against…
             Err(e) => tracing::debug!("clone from inside the cgroups: {e:#}; from outside"),
         }
-        visit.leave().context("leave the container's cgroups")?;
+        // After recording the child, so that a failure cleans it up.
+        visit.left?;
     }
     if procs.first.is_none() {
         let (child, into) = spawn(ctx, unified)?;

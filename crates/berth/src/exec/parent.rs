@@ -4,6 +4,7 @@
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::net::UnixStream;
+use std::path::Path;
 
 use anyhow::{anyhow, bail, Context};
 use berth_linux::clone::{self, Child, Options};
@@ -14,6 +15,7 @@ use nix::unistd::Pid;
 
 use super::child::{self, ChildContext};
 use super::target::Target;
+use crate::cgroup_visit;
 use crate::sync::{Channel, Msg};
 
 /// The process, once it has exec'd.
@@ -37,34 +39,33 @@ pub struct Born {
 }
 
 /// Clones the child, born in the container's cgroups where the kernel
-/// lets it (see [`Born`]; `berth_cgroups::Visit` says why).
+/// lets it (see [`Born`] and [`crate::cgroup_visit`]).
 pub fn spawn(ctx: &ChildContext<'_>) -> anyhow::Result<(Child, Born)> {
     let unified = ctx.target.cgroups.iter().find(|m| m.is_unified());
     let dir = unified
         .map(|m| cgroup_member::open_dir(&m.dir))
         .transpose()?;
     let dir = dir.as_ref().map(AsFd::as_fd);
-    let v1: Vec<_> = ctx
+    let v1: Vec<&Path> = ctx
         .target
         .cgroups
         .iter()
         .filter(|m| !m.is_unified())
+        .map(|m| m.dir.as_path())
         .collect();
     // A thread visiting a frozen cgroup would freeze with it (exec
     // --ignore-paused): the child is moved by pid then.
-    if !v1.is_empty() && !super::target::is_paused(ctx.target) {
-        let home = cgroup_member::of_this_thread()?;
-        let visited = v1
-            .iter()
-            .try_for_each(|m| cgroup_member::move_this_thread(&m.dir));
-        let cloned = visited.map(|()| clone_child(ctx, dir));
-        for m in home.iter().filter(|m| !m.is_unified()) {
-            cgroup_member::move_this_thread(&m.dir).context("leave the container's cgroups")?;
-        }
-        match cloned {
-            Ok(Ok((child, unified))) => return Ok((child, Born { v1: true, unified })),
-            Ok(Err(e)) => tracing::debug!("clone inside the container's cgroups: {e:#}"),
-            Err(e) => tracing::debug!("visit the container's cgroups: {e}"),
+    let visit = if super::target::is_paused(ctx.target) {
+        None
+    } else {
+        cgroup_visit::clone_inside(&v1, || clone_child(ctx, dir))?
+    };
+    if let Some(visit) = visit {
+        // The child waits for `Go`: a failure here ends it with us.
+        visit.left?;
+        match visit.cloned {
+            Ok((child, unified)) => return Ok((child, Born { v1: true, unified })),
+            Err(e) => tracing::debug!("clone inside the container's cgroups: {e:#}"),
         }
     }
     let (child, unified) = clone_child(ctx, dir)?;
