@@ -13,6 +13,7 @@ pub mod container;
 pub mod create;
 pub mod exec;
 pub mod harden;
+pub mod host_cgroups;
 pub mod hooks;
 pub mod init;
 pub mod logging;
