@@ -47,7 +47,10 @@ pub fn bounding_set() -> Result<CapSet, Error> {
 /// `PR_CAPBSET_DROP` each, without reading the set first (dropping an
 /// absent capability succeeds; reading cost one more call per capability).
 pub fn drop_bounding(keep: CapSet) -> Result<(), Error> {
-    for cap in caps::all().into_iter().filter(|c| !keep.contains(c.index())) {
+    for cap in caps::all()
+        .into_iter()
+        .filter(|c| !keep.contains(c.index()))
+    {
         // SAFETY: PR_CAPBSET_DROP takes the capability number by value and
         // touches no memory of ours.
         let ret = unsafe {

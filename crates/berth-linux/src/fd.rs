@@ -179,7 +179,10 @@ pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<(usize, O
         }
     };
     if msg.flags.contains(MsgFlags::MSG_TRUNC) {
-        return Err(SysError::new("recvmsg: datagram larger than the buffer", Errno::EMSGSIZE));
+        return Err(SysError::new(
+            "recvmsg: datagram larger than the buffer",
+            Errno::EMSGSIZE,
+        ));
     }
     let mut fd = None;
     for cmsg in msg.cmsgs().op("recvmsg")? {

@@ -286,7 +286,9 @@ mod tests {
             ("events", "Stream a container's events"),
         ];
         for (name, start) in expected {
-            let sub = cli.find_subcommand(name).unwrap_or_else(|| panic!("{name}"));
+            let sub = cli
+                .find_subcommand(name)
+                .unwrap_or_else(|| panic!("{name}"));
             let about = sub.get_about().map(ToString::to_string).unwrap_or_default();
             assert!(about.starts_with(start), "{name}: {about:?}");
         }
