@@ -58,8 +58,15 @@ pub fn mkdir_all(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Removes `dir` and the cgroups below it, deepest first (as runc's
 /// `RemovePaths`: a sub-cgroup made by `exec --cgroup` or by the
-/// container itself must not keep its parent alive).
+/// container itself must not keep its parent alive). The directory is
+/// listed only when a plain rmdir fails: listing a cgroup costs a kernfs
+/// walk, and almost every container has no sub-cgroup.
 pub fn rmdir_tree(dir: &Path) -> Result<()> {
+    match std::fs::remove_dir(dir) {
+        Ok(()) => return Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(_) => {}
+    }
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {

@@ -44,11 +44,6 @@ pub fn of(pid: Pid) -> SysResult<Vec<Membership>> {
     of_file(PathBuf::from(format!("/proc/{pid}/cgroup")))
 }
 
-/// The cgroups of the calling thread (`/proc/thread-self/cgroup`).
-pub fn of_this_thread() -> SysResult<Vec<Membership>> {
-    of_file(PathBuf::from("/proc/thread-self/cgroup"))
-}
-
 fn of_file(cgroup_path: PathBuf) -> SysResult<Vec<Membership>> {
     let cgroups = std::fs::read_to_string(&cgroup_path).op_at("read", &cgroup_path)?;
     let mountinfo_path = Path::new("/proc/self/mountinfo");

@@ -160,7 +160,8 @@ pub fn give_stdio_to(uid: u32) -> SysResult<()> {
 
 /// Receives one datagram from the unix socket `sock` into `buf`, with the
 /// fd sent alongside it (SCM_RIGHTS), if any. Returns the datagram's length
-/// (0 at EOF). Received fds are close-on-exec.
+/// (0 at EOF); a datagram longer than `buf` is an error (EMSGSIZE), not
+/// silently cut. Received fds are close-on-exec.
 pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<(usize, Option<OwnedFd>)> {
     use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags};
     use std::os::fd::{AsRawFd, FromRawFd};
@@ -177,6 +178,12 @@ pub fn recv_with_fd(sock: BorrowedFd<'_>, buf: &mut [u8]) -> SysResult<(usize, O
             other => break other.op("recvmsg")?,
         }
     };
+    if msg.flags.contains(MsgFlags::MSG_TRUNC) {
+        return Err(SysError::new(
+            "recvmsg: datagram larger than the buffer",
+            Errno::EMSGSIZE,
+        ));
+    }
     let mut fd = None;
     for cmsg in msg.cmsgs().op("recvmsg")? {
         if let ControlMessageOwned::ScmRights(fds) = cmsg {

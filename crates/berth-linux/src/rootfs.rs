@@ -185,16 +185,45 @@ fn old_root_mounts(text: &str, rootfs: &Path) -> Vec<std::path::PathBuf> {
     points
 }
 
-/// Detached binds of the host's `/dev/null`, one per path to mask, made
-/// before the switch while the host's `/dev` is still reachable: the
-/// container's own `/dev/null` is the image's to replace (CVE-2025-31133,
-/// a symlink into `/proc/sys` turned a masked path into a writable sysctl).
-/// The host's is opened without following symlinks and must be the
-/// character device 1:3. The fds are close-on-exec.
-pub fn host_null_trees(count: usize) -> SysResult<Vec<OwnedFd>> {
-    if count == 0 {
-        return Ok(Vec::new());
+/// The host's `/dev/null` as a mount, for masking files: the container's
+/// own `/dev/null` is the image's to replace (CVE-2025-31133, a symlink
+/// into `/proc/sys` turned a masked path into a writable sysctl).
+///
+/// One detached bind is made before the switch, while the host's `/dev` is
+/// still reachable; the first masked file gets it, and each later one a
+/// clone of that mount through its fd (no path is looked up). Only what is
+/// attached is made: closing a detached mount that was never attached
+/// costs the kernel an expedited RCU grace period (~70 µs here), and one
+/// bind per masked path cost `create` half a millisecond.
+#[derive(Debug)]
+pub struct HostNull {
+    fd: OwnedFd,
+    attached: bool,
+}
+
+impl HostNull {
+    /// Opens the host's `/dev/null` without following symlinks, checks it
+    /// is the character device 1:3, and binds it (close-on-exec).
+    pub fn bind() -> SysResult<Self> {
+        Ok(Self {
+            fd: host_null_tree()?,
+            attached: false,
+        })
     }
+
+    /// Attaches a bind of the host's `/dev/null` over `target`.
+    fn attach_over(&mut self, target: std::os::fd::BorrowedFd<'_>, path: &Path) -> SysResult<()> {
+        if self.attached {
+            let copy = clone_fd(self.fd.as_fd(), path)?;
+            return attach(copy.as_fd(), target, path);
+        }
+        attach(self.fd.as_fd(), target, path)?;
+        self.attached = true;
+        Ok(())
+    }
+}
+
+fn host_null_tree() -> SysResult<OwnedFd> {
     let path = Path::new("/dev/null");
     let flags = OFlag::O_PATH | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC;
     let null = open(path, flags, Mode::empty()).op_at("open", path)?;
@@ -208,14 +237,14 @@ pub fn host_null_trees(count: usize) -> SysResult<Vec<OwnedFd>> {
             Errno::ENODEV,
         ));
     }
-    (0..count).map(|_| clone_fd(null.as_fd(), path)).collect()
+    clone_fd(null.as_fd(), path)
 }
 
 /// Hides `path` (after the switch): a new read-only tmpfs over a
-/// directory, `null` (a detached bind of the host's `/dev/null` from
-/// [`host_null_trees`]) over anything else, attached to the target
-/// resolved inside the root. A missing path is not an error.
-pub fn mask(root: &RootDir, path: &Path, null: OwnedFd) -> Result<(), crate::mount::Error> {
+/// directory, a bind of the host's `/dev/null` ([`HostNull`]) over
+/// anything else, attached to the target resolved inside the root. A
+/// missing path is not an error.
+pub fn mask(root: &RootDir, path: &Path, null: &mut HostNull) -> Result<(), crate::mount::Error> {
     let target = match root.resolve(path, Create::Nothing) {
         Err(e) if e.errno == Errno::ENOENT => return Ok(()),
         other => other?,
@@ -233,7 +262,7 @@ pub fn mask(root: &RootDir, path: &Path, null: OwnedFd) -> Result<(), crate::mou
         let tmpfs = new_mount(&fresh, path)?;
         Ok(attach(tmpfs.as_fd(), target.as_fd(), path)?)
     } else {
-        Ok(attach(null.as_fd(), target.as_fd(), path)?)
+        Ok(null.attach_over(target.as_fd(), path)?)
     }
 }
 

@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use berth_linux::cgroup_member;
 
+use crate::host_cgroups::HostCgroups;
+
 /// What [`clone_inside`] did.
 #[derive(Debug)]
 pub struct Visit<T> {
@@ -31,13 +33,15 @@ pub struct Visit<T> {
 /// home then. The caller must not visit a frozen cgroup (the thread would
 /// freeze with it).
 pub fn clone_inside<T>(
+    host: &HostCgroups,
     dirs: &[&Path],
     clone: impl FnOnce() -> anyhow::Result<T>,
 ) -> anyhow::Result<Option<Visit<T>>> {
     if dirs.is_empty() {
         return Ok(None);
     }
-    let home: Vec<PathBuf> = cgroup_member::of_this_thread()?
+    let home: Vec<PathBuf> = host
+        .this_thread()?
         .into_iter()
         .filter(|m| !m.is_unified())
         .map(|m| m.dir)

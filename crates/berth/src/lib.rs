@@ -14,6 +14,7 @@ pub mod create;
 pub mod exec;
 pub mod harden;
 pub mod hooks;
+pub mod host_cgroups;
 pub mod init;
 pub mod logging;
 pub mod passwd;

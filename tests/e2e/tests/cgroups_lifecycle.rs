@@ -5,7 +5,7 @@
 
 use std::fs;
 
-use berth_test_harness::residue::cgroup_pids;
+use berth_test_harness::residue::{cgroup_pids, existing_cgroup_dirs};
 use berth_test_harness::wait::eventually;
 use berth_test_harness::{cgroup, require, skip, temp_dir, unique_id, Bundle, Runtime};
 
@@ -104,6 +104,25 @@ fn delete_kills_what_is_left_in_the_cgroup() {
         "delete -f left {:?}",
         cgroup_pids(&path)
     );
+    rt.assert_no_residue(&id);
+}
+
+#[test]
+fn delete_removes_cgroups_made_below_the_container() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox().sh("exec sleep 1000");
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    let dirs = existing_cgroup_dirs(&cgroup::path_of(&id));
+    assert!(!dirs.is_empty(), "container {id} has no cgroup directory");
+    // What `exec --cgroup` users and nested managers leave: two levels.
+    for d in &dirs {
+        fs::create_dir_all(d.join("sub/inner")).unwrap();
+    }
+    rt.delete(&id, true).ok();
+    let left: Vec<_> = dirs.iter().filter(|d| d.exists()).collect();
+    assert!(left.is_empty(), "delete left {left:?}");
     rt.assert_no_residue(&id);
 }
 

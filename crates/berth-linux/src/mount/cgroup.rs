@@ -44,17 +44,8 @@ pub enum CgroupLayout {
 }
 
 impl CgroupLayout {
-    /// Reads the host's layout and the calling process's cgroups from
-    /// `/proc/self/mountinfo` and `/proc/self/cgroup`.
-    pub fn detect() -> SysResult<Self> {
-        let mountinfo_path = Path::new("/proc/self/mountinfo");
-        let mountinfo = std::fs::read_to_string(mountinfo_path).op_at("read", mountinfo_path)?;
-        let cgroup_path = Path::new("/proc/self/cgroup");
-        let cgroups = std::fs::read_to_string(cgroup_path).op_at("read", cgroup_path)?;
-        Ok(Self::parse(&mountinfo, &cgroups))
-    }
-
-    /// [`Self::detect`] on given file contents.
+    /// The host's layout and the calling process's cgroups, from the text
+    /// of `/proc/self/mountinfo` and `/proc/self/cgroup`.
     pub fn parse(mountinfo: &str, cgroups: &str) -> Self {
         let mut v1 = Vec::new();
         let mut seen = Vec::new();

@@ -16,7 +16,10 @@ use crate::state::Store;
 /// How often the OOM counter is read between stats events.
 const OOM_POLL: Duration = Duration::from_millis(100);
 
-/// `events`.
+// `events`.
+// No doc comment: clap would make it the help line of the command, and
+// with deferred subcommands (cli.rs) it would replace the command's own.
+#[allow(missing_docs)]
 #[derive(Debug, Args)]
 pub struct EventsArgs {
     /// The container id.

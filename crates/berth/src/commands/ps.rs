@@ -10,7 +10,10 @@ use clap::Args;
 use crate::container::Container;
 use crate::state::Store;
 
-/// `ps`.
+// `ps`.
+// No doc comment: clap would make it the help line of the command, and
+// with deferred subcommands (cli.rs) it would replace the command's own.
+#[allow(missing_docs)]
 #[derive(Debug, Args)]
 pub struct PsArgs {
     /// The container id.

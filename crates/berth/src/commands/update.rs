@@ -12,8 +12,11 @@ use clap::Args;
 use crate::container::{transition, Container};
 use crate::state::Store;
 
-/// `update`'s flags: runc 1.1's, values in bytes (k/m/g suffixes taken)
-/// or microseconds.
+// `update`'s flags: runc 1.1's, values in bytes (k/m/g suffixes taken)
+// or microseconds.
+// No doc comment: clap would make it the help line of the command, and
+// with deferred subcommands (cli.rs) it would replace the command's own.
+#[allow(missing_docs)]
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
     /// The container id.

@@ -6,9 +6,9 @@ use std::os::fd::OwnedFd;
 use std::path::Path;
 
 use anyhow::Context;
-use berth_cgroups::path::{self, OwnCgroups};
+use berth_cgroups::path;
 use berth_cgroups::resources::{default_rules, Insn};
-use berth_cgroups::{DeviceFilter, Layout, Manager};
+use berth_cgroups::{DeviceFilter, Manager};
 use berth_linux::mount::CgroupLayout;
 use berth_spec::plan::{DeviceKind, Plan};
 use berth_spec::resources::DeviceRule;
@@ -16,6 +16,7 @@ use nix::fcntl::{open, OFlag};
 use nix::sys::stat::Mode;
 
 use crate::cgroup_visit::Visit;
+use crate::host_cgroups::HostCgroups;
 
 /// Attaches eBPF device filters through `berth-linux`.
 pub struct Bpf;
@@ -28,10 +29,9 @@ impl DeviceFilter for Bpf {
 }
 
 /// Where the container's cgroups go (nothing is made yet).
-pub fn place(plan: &Plan, id: &str) -> anyhow::Result<Manager> {
-    let layout = Layout::detect()?;
-    let own = OwnCgroups::read(Path::new("/proc"))?;
-    let dirs = path::resolve(&layout, &own, plan.cgroups_path.as_deref(), id)?;
+pub fn place(plan: &Plan, id: &str, host: &HostCgroups) -> anyhow::Result<Manager> {
+    let layout = host.layout();
+    let dirs = path::resolve(&layout, &host.own(), plan.cgroups_path.as_deref(), id)?;
     Ok(Manager::new(layout, dirs))
 }
 
@@ -75,6 +75,7 @@ pub fn unified_dir(m: &Manager) -> anyhow::Result<Option<OwnedFd>> {
 /// ([`crate::cgroup_visit`]); `None` where it cannot or must not.
 pub fn visit<T>(
     m: &Manager,
+    host: &HostCgroups,
     clone: impl FnOnce() -> anyhow::Result<T>,
 ) -> anyhow::Result<Option<Visit<T>>> {
     // A thread visiting a frozen cgroup (an existing one, joined) would
@@ -86,7 +87,7 @@ pub fn visit<T>(
         return Ok(None);
     }
     let dirs: Vec<&Path> = m.dirs().v1.iter().map(|(_, d)| d.as_path()).collect();
-    crate::cgroup_visit::clone_inside(&dirs, clone)
+    crate::cgroup_visit::clone_inside(host, &dirs, clone)
 }
 
 /// Moves `pid` into the container's cgroups the clone did not place it

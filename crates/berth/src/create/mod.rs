@@ -36,6 +36,7 @@ use nix::unistd::{geteuid, mkfifo};
 
 use crate::commands::state::hook_state;
 use crate::hooks;
+use crate::host_cgroups::HostCgroups;
 use crate::init::InitContext;
 use crate::state::record::LaterHooks;
 use crate::state::{ExecConfig, Locked, Phase, Record, Store};
@@ -95,8 +96,9 @@ pub fn create(
     knobs_check::check(&plan)?;
     let setgroups_allowed = geteuid().is_root() || !plan.creates(NsKind::User);
     crate::harden::check_groups(&plan, setgroups_allowed)?;
-    let mut prepared = preflight::check(&plan, opts.console_socket.as_deref(), console_fd)?;
-    let cgroup = cgroups::place(&plan, &opts.id)?;
+    let host = HostCgroups::read()?;
+    let mut prepared = preflight::check(&plan, &host, opts.console_socket.as_deref(), console_fd)?;
+    let cgroup = cgroups::place(&plan, &opts.id, &host)?;
     let pidfd_socket = opts
         .pidfd_socket
         .as_ref()
@@ -131,7 +133,7 @@ pub fn create(
         bind_sources: &prepared.bind_sources,
     };
     let forks = crate::init::needs_fork(&ctx);
-    spawn::spawn_in(&ctx, &cgroup, &mut cleanup.procs)?;
+    spawn::spawn_in(&ctx, &cgroup, &host, &mut cleanup.procs)?;
     chan.send(&sync::Msg::CgroupJoined)?;
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.

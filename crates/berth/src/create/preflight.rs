@@ -12,6 +12,8 @@ use berth_linux::{caps, namespace, seccomp};
 use berth_spec::plan::{MountKind, NsKind, Plan};
 use nix::errno::Errno;
 
+use crate::host_cgroups::HostCgroups;
+
 /// What the parent prepares for init from the checks.
 #[derive(Debug)]
 pub struct Prepared {
@@ -32,6 +34,7 @@ pub struct Prepared {
 /// console socket.
 pub fn check(
     plan: &Plan,
+    host: &HostCgroups,
     console_socket: Option<&Path>,
     console_fd: Option<OwnedFd>,
 ) -> anyhow::Result<Prepared> {
@@ -57,7 +60,7 @@ pub fn check(
         .iter()
         .any(|m| matches!(&m.kind, MountKind::Filesystem { fstype, .. } if fstype == "cgroup"));
     let cgroups = if needs_cgroups {
-        CgroupLayout::detect()?
+        host.mount_layout()
     } else {
         CgroupLayout::default()
     };

@@ -9,6 +9,7 @@ use berth_spec::plan::{NsKind, Plan};
 
 use super::cgroups;
 use super::parent::Processes;
+use crate::host_cgroups::HostCgroups;
 use crate::init::{self, InitContext};
 
 /// The namespaces `clone` can create itself: all the new ones, unless a
@@ -34,11 +35,16 @@ pub fn clone_flags(plan: &Plan) -> u64 {
 /// `CLONE_INTO_CGROUP` places it in the v2 one. Whatever the kernel
 /// refuses falls back to writing its pid, which the child waits for
 /// (`CgroupJoined`) before it takes a step of its own.
-pub fn spawn_in(ctx: &InitContext<'_>, m: &Manager, procs: &mut Processes) -> anyhow::Result<()> {
+pub fn spawn_in(
+    ctx: &InitContext<'_>,
+    m: &Manager,
+    host: &HostCgroups,
+    procs: &mut Processes,
+) -> anyhow::Result<()> {
     let unified = cgroups::unified_dir(m)?;
     let unified = unified.as_ref().map(AsFd::as_fd);
     let (mut in_v1, mut in_unified) = (false, false);
-    if let Some(visit) = cgroups::visit(m, || spawn(ctx, unified))? {
+    if let Some(visit) = cgroups::visit(m, host, || spawn(ctx, unified))? {
         match visit.cloned {
             Ok((child, into)) => {
                 procs.first = Some(child);

@@ -16,6 +16,7 @@ use nix::unistd::Pid;
 use super::child::{self, ChildContext};
 use super::target::Target;
 use crate::cgroup_visit;
+use crate::host_cgroups::HostCgroups;
 use crate::sync::{Channel, Msg};
 
 /// The process, once it has exec'd.
@@ -58,7 +59,7 @@ pub fn spawn(ctx: &ChildContext<'_>) -> anyhow::Result<(Child, Born)> {
     let visit = if super::target::is_paused(ctx.target) {
         None
     } else {
-        cgroup_visit::clone_inside(&v1, || clone_child(ctx, dir))?
+        cgroup_visit::clone_inside(&HostCgroups::read()?, &v1, || clone_child(ctx, dir))?
     };
     if let Some(visit) = visit {
         // The child waits for `Go`: a failure here ends it with us.

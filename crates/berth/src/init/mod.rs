@@ -137,7 +137,7 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     let built = rootfs::build(ctx)?;
     let state = built.state;
     console::setup(ctx)?;
-    rootfs::finish(ctx, built.null_trees, built.readonly_later)?;
+    rootfs::finish(ctx, built.null, built.readonly_later)?;
     knobs::apply(ctx)?;
     let steps = ctx.process();
     let program = process::prepare(&steps)?;

@@ -1,7 +1,7 @@
 //! The container's filesystem view: mounts, `/dev`, the switch of root,
 //! then read-only and masked paths, a read-only root and the cwd.
 
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::AsFd;
 use std::path::Path;
 
 use anyhow::Context;
@@ -21,9 +21,11 @@ use super::InitContext;
 /// a chroot; the mounts are removed at delete.
 pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
     let plan = ctx.plan;
-    // While the host's /dev is still in reach (see rootfs::host_null_trees).
-    let null_trees =
-        rootfs::host_null_trees(plan.masked_paths.len()).context("linux.maskedPaths")?;
+    // While the host's /dev is still in reach (see rootfs::HostNull).
+    let null = (!plan.masked_paths.is_empty())
+        .then(rootfs::HostNull::bind)
+        .transpose()
+        .context("linux.maskedPaths")?;
     let path = &plan.root.path;
     let own_mounts = !plan.shares_host_mounts();
     // Exact modes for what setup creates; the config's umask is set before exec.
@@ -61,7 +63,7 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
     let state = super::hooks::before_pivot(ctx)?;
     let built = Built {
         state,
-        null_trees,
+        null,
         readonly_later,
     };
     if !own_mounts {
@@ -77,14 +79,15 @@ pub fn build(ctx: &InitContext<'_>) -> anyhow::Result<Built> {
     Ok(built)
 }
 
-/// What [`build`] hands on: the hooks' state and, for [`finish`], one
-/// detached bind of the host's `/dev/null` per masked path and the mounts
-/// made read-only only at the end (a read-only `/dev`).
+/// What [`build`] hands on: the hooks' state and, for [`finish`], the
+/// host's `/dev/null` for masked files and the mounts made read-only only
+/// at the end (a read-only `/dev`).
 pub struct Built {
     /// The state the hooks before pivot saw, for `startContainer`.
     pub state: Option<State>,
-    /// For [`finish`]: one per `linux.maskedPaths` entry, in order.
-    pub null_trees: Vec<OwnedFd>,
+    /// For [`finish`]: what masked files are covered with (`None` when
+    /// `linux.maskedPaths` is empty).
+    pub null: Option<rootfs::HostNull>,
     /// For [`finish`]: the `mounts[]` entry (for messages) and its mount.
     pub readonly_later: Vec<(String, DelayedReadonly)>,
 }
@@ -92,7 +95,7 @@ pub struct Built {
 /// After the switch: read-only and masked paths, a read-only root, and the cwd.
 pub fn finish(
     ctx: &InitContext<'_>,
-    null_trees: Vec<OwnedFd>,
+    null: Option<rootfs::HostNull>,
     readonly_later: Vec<(String, DelayedReadonly)>,
 ) -> anyhow::Result<()> {
     let plan = ctx.plan;
@@ -100,8 +103,10 @@ pub fn finish(
     for path in &plan.readonly_paths {
         rootfs::make_readonly(&root, path).context("linux.readonlyPaths")?;
     }
-    for (path, null) in plan.masked_paths.iter().zip(null_trees) {
-        rootfs::mask(&root, path, null).context("linux.maskedPaths")?;
+    if let Some(mut null) = null {
+        for path in &plan.masked_paths {
+            rootfs::mask(&root, path, &mut null).context("linux.maskedPaths")?;
+        }
     }
     for (entry, later) in readonly_later {
         later.apply().context(entry)?;
