@@ -12,7 +12,7 @@
 # BERTH_E2E_STRICT=1; TEST ARGS go to each binary (a name filter, --skip).
 # Options: --locked (passed to cargo), and run.sh's --apparmor (sets
 # BERTH_E2E_APPARMOR=1 for the tests), --swap SIZE, --timeout SECS (per
-# file, default 420; a file whose VM hangs runs once more). Prints each
+# file, default 240; a file whose VM hangs runs again, up to twice). Prints each
 # file's output and time, then a summary;
 # exits 0 when every file passed.
 set -euo pipefail
@@ -22,7 +22,7 @@ if [ "$(id -u)" -ne 0 ]; then
 	exec sudo -E "$0" "$@"
 fi
 
-cargo_flags=() vm_flags=() names=() timeout=420
+cargo_flags=() vm_flags=() names=() timeout=240
 while [ $# -gt 0 ]; do
 	case $1 in
 	--locked) cargo_flags+=(--locked) ;;
@@ -67,20 +67,23 @@ summary=() status=0
 for n in "${names[@]}"; do
 	echo "vm/e2e: === $n"
 	start=$(date +%s)
-	rc=0
-	hack/vm/run.sh "${vm_flags[@]}" --timeout "$timeout" \
-		--env "BERTH_BIN=$BERTH_BIN" --env BERTH_E2E_STRICT=1 -- "${exe[$n]}" "$@" || rc=$?
-	hung=
-	if [ "$rc" -eq 124 ]; then
-		# The guest itself hung (seen twice: both vCPUs in a soft lockup in
-		# runc's processes under software emulation; the rerun passed). A
-		# second hang is a failure like any other.
-		hung=" after one hung VM"
-		echo "vm/e2e: $n: the VM hung (timeout ${timeout}s); running it once more"
+	hangs=0
+	while :; do
 		rc=0
 		hack/vm/run.sh "${vm_flags[@]}" --timeout "$timeout" \
 			--env "BERTH_BIN=$BERTH_BIN" --env BERTH_E2E_STRICT=1 -- "${exe[$n]}" "$@" || rc=$?
-	fi
+		# 124: the guest itself hung. Seen in about one in ten of runc's
+		# files (both vCPUs in a soft lockup in runc's processes under
+		# software emulation, at the file's first container; never with
+		# berth); every rerun passed. A third hang fails the file.
+		if [ "$rc" -ne 124 ] || [ "$hangs" -ge 2 ]; then
+			break
+		fi
+		hangs=$((hangs + 1))
+		echo "vm/e2e: $n: the VM hung (timeout ${timeout}s); running it again"
+	done
+	hung=
+	[ "$hangs" -eq 0 ] || hung=" after $hangs hung VM(s)"
 	secs=$(($(date +%s) - start))
 	if [ "$rc" -eq 0 ]; then
 		summary+=("$n: ok (${secs}s$hung)")
