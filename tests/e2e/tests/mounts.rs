@@ -9,7 +9,7 @@ use std::path::Path;
 use berth_test_harness::hostmount::TmpfsMount;
 use berth_test_harness::parse::{expect_mount, find_mount, mountinfo, MountInfo};
 use berth_test_harness::residue::{host_mounts, mounts_under};
-use berth_test_harness::{berth_only, require, temp_dir, unique_id, Bundle, Runtime};
+use berth_test_harness::{berth_only, require, temp_dir, unique_id, Bundle, Runtime, TempDir};
 
 /// Sets the process to `script` followed by printing the container's
 /// mountinfo after a marker, runs it, and returns (script output, mounts).
@@ -19,6 +19,27 @@ fn run_and_mountinfo(rt: &Runtime, b: &mut Bundle, script: &str) -> (String, Vec
     let out = rt.run_ok(b);
     let (before, mi) = out.split_once("==mountinfo==\n").expect("mountinfo marker");
     (before.to_string(), mountinfo(mi))
+}
+
+/// A host directory with a tmpfs mounted on its `sub`, the source of the
+/// rbind tests. The tmpfs is unmounted before the directory is removed
+/// (fields drop in order).
+struct SubmountHost {
+    _sub: TmpfsMount,
+    dir: TempDir,
+}
+
+impl SubmountHost {
+    fn new() -> Self {
+        let dir = temp_dir("berth-e2e-host-");
+        fs::create_dir(dir.path().join("sub")).unwrap();
+        let sub = TmpfsMount::new(&dir.path().join("sub"));
+        Self { _sub: sub, dir }
+    }
+
+    fn source(&self) -> String {
+        self.dir.path().to_string_lossy().into_owned()
+    }
 }
 
 #[track_caller]
@@ -168,11 +189,9 @@ fn remount_option_changes_the_mount_already_there() {
 fn rbind_carries_submounts_and_bind_does_not() {
     require!(root);
     let rt = Runtime::new();
-    let host = temp_dir("berth-e2e-host-");
-    fs::create_dir(host.path().join("sub")).unwrap();
-    let _sub = TmpfsMount::new(&host.path().join("sub"));
-    fs::write(host.path().join("sub/inner"), "submount\n").unwrap();
-    let src = host.path().to_string_lossy().into_owned();
+    let host = SubmountHost::new();
+    fs::write(host.dir.path().join("sub/inner"), "submount\n").unwrap();
+    let src = host.source();
     let mut b = Bundle::busybox()
         .mount("/mnt/r", "bind", &src, &["rbind"])
         .mount("/mnt/b", "bind", &src, &["bind"]);
@@ -191,10 +210,8 @@ fn rbind_carries_submounts_and_bind_does_not() {
 fn ro_on_an_rbind_applies_to_its_top_mount() {
     require!(root);
     let rt = Runtime::new();
-    let host = temp_dir("berth-e2e-host-");
-    fs::create_dir(host.path().join("sub")).unwrap();
-    let _sub = TmpfsMount::new(&host.path().join("sub"));
-    let src = host.path().to_string_lossy().into_owned();
+    let host = SubmountHost::new();
+    let src = host.source();
     let mut b = Bundle::busybox().mount("/mnt/r", "bind", &src, &["rbind", "ro", "nosuid"]);
     let (out, mi) = run_and_mountinfo(&rt, &mut b, "touch /mnt/r/sub/w && echo sub-writable");
     assert_eq!(out, "sub-writable\n");
@@ -208,10 +225,8 @@ fn ro_on_an_rbind_applies_to_its_top_mount() {
 fn recursive_attributes_reach_every_mount_of_an_rbind() {
     require!(root);
     let rt = Runtime::new();
-    let host = temp_dir("berth-e2e-host-");
-    fs::create_dir(host.path().join("sub")).unwrap();
-    let _sub = TmpfsMount::new(&host.path().join("sub"));
-    let src = host.path().to_string_lossy().into_owned();
+    let host = SubmountHost::new();
+    let src = host.source();
     let mut b = Bundle::busybox().mount("/mnt/r", "bind", &src, &["rbind", "rro", "rnosuid"]);
     let script = "touch /mnt/r/w 2>/dev/null && echo top-writable; \
                   touch /mnt/r/sub/w 2>/dev/null && echo sub-writable; echo done";
@@ -220,7 +235,7 @@ fn recursive_attributes_reach_every_mount_of_an_rbind() {
     for dest in ["/mnt/r", "/mnt/r/sub"] {
         assert_opts(expect_mount(&mi, dest), &["ro", "nosuid"], &["rw"]);
     }
-    assert!(!host.path().join("sub/w").exists() && !host.path().join("w").exists());
+    assert!(!host.dir.path().join("sub/w").exists() && !host.dir.path().join("w").exists());
 }
 
 #[test]
