@@ -69,9 +69,9 @@ hack/vm/selftest.sh
 step "e2e in the cgroup v2 VM against berth"
 BERTH_BIN=$berth hack/vm/e2e.sh --locked "${vm_e2e_files[@]}" "${vm_e2e_args[@]}"
 
-# One test at a time for runc: with parallel tests the guest kernel (6.1,
-# software emulation) sometimes locks up both vCPUs in runc's processes
-# (four times in three runs on 2026-12-07, never with berth); see
+# One test at a time for runc: the guest kernel (6.1, software emulation)
+# sometimes locks up both vCPUs, mostly in runc's processes (seven times in
+# runc's files and once in berth's over seven runs on 2026-12-07); see
 # docs/testing.md.
 step "e2e in the cgroup v2 VM against runc"
 BERTH_BIN=/usr/sbin/runc hack/vm/e2e.sh --locked "${vm_e2e_files[@]}" "${vm_e2e_args[@]}" \

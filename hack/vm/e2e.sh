@@ -72,10 +72,11 @@ for n in "${names[@]}"; do
 		rc=0
 		hack/vm/run.sh "${vm_flags[@]}" --timeout "$timeout" \
 			--env "BERTH_BIN=$BERTH_BIN" --env BERTH_E2E_STRICT=1 -- "${exe[$n]}" "$@" || rc=$?
-		# 124: the guest itself hung. Seen in about one in ten of runc's
-		# files (both vCPUs in a soft lockup in runc's processes under
-		# software emulation, at the file's first container; never with
-		# berth); every rerun passed. A third hang fails the file.
+		# 124: the guest itself hung: both vCPUs in a soft lockup under
+		# software emulation, looping in the kernel's slab allocator under
+		# a unix-socket write (docs/testing.md). Seen in about one in ten
+		# of runc's files and, once, in berth's; every rerun passed. A third
+		# hang fails the file.
 		if [ "$rc" -ne 124 ] || [ "$hangs" -ge 2 ]; then
 			break
 		fi
