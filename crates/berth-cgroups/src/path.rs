@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::error::{io, Error, Result};
+use crate::error::{Error, Result};
 use crate::layout::Layout;
 
 /// The calling process's cgroups, from `/proc/self/cgroup`.
@@ -22,13 +22,6 @@ pub struct OwnCgroups {
 }
 
 impl OwnCgroups {
-    /// Reads `<proc>/self/cgroup`.
-    pub fn read(proc: &Path) -> Result<OwnCgroups> {
-        let path = proc.join("self/cgroup");
-        let text = std::fs::read_to_string(&path).map_err(io("read", &path))?;
-        Ok(Self::parse(&text))
-    }
-
     /// Parses `/proc/self/cgroup` text.
     pub fn parse(text: &str) -> OwnCgroups {
         let mut own = OwnCgroups::default();

@@ -16,7 +16,8 @@ fn a_dev_null_symlink_into_proc_sys_does_not_unmask() {
     let mut b = Bundle::busybox().set(
         &["linux"],
         "maskedPaths",
-        serde_json::json!(["/proc/timer_list", "/proc/acpi"]),
+        // Two files: the second is masked with a clone of the first's mount.
+        serde_json::json!(["/proc/timer_list", "/proc/keys", "/proc/acpi"]),
     );
     let dev = b.path().join("hostile-dev");
     fs::create_dir(&dev).unwrap();
@@ -29,7 +30,8 @@ fn a_dev_null_symlink_into_proc_sys_does_not_unmask() {
     });
     // No redirection to /dev/null in the script: it is the hostile one.
     let b = b.sh("echo masked=$(wc -c < /proc/timer_list); \
-         echo pwned > /proc/timer_list; \
+         echo keys=$(wc -c < /proc/keys); \
+         echo pwned > /proc/timer_list; echo pwned > /proc/keys; \
          echo domainname=$(cat /proc/sys/kernel/domainname)");
     let rt = Runtime::new();
     let id = unique_id();
@@ -38,7 +40,7 @@ fn a_dev_null_symlink_into_proc_sys_does_not_unmask() {
     assert!(out.stdout.contains("domainname="), "{out}");
     berth_only!("runc 1.1.5 is vulnerable to CVE-2025-31133");
     assert!(
-        out.stdout.contains("masked=0\n"),
+        out.stdout.contains("masked=0\n") && out.stdout.contains("keys=0\n"),
         "masked file shows content: {out}"
     );
     assert!(

@@ -364,20 +364,30 @@ fn writable_root_when_not_readonly() {
 fn masked_paths_hide_files_and_directories() {
     require!(root);
     let rt = Runtime::new();
-    // Files that exist here (host-notes): /proc/timer_list and /proc/acpi;
-    // /proc/kcore does not, and masking it must be harmless.
-    assert!(Path::new("/proc/timer_list").exists() && Path::new("/proc/acpi").is_dir());
+    // Paths that exist here (host-notes): /proc/timer_list and /proc/keys
+    // (two files: the second is masked with a clone of the first's mount),
+    // /proc/acpi; /proc/kcore does not, and masking it must be harmless.
+    for p in ["/proc/timer_list", "/proc/keys", "/proc/acpi"] {
+        assert!(Path::new(p).exists(), "{p}");
+    }
     let mut b = Bundle::busybox().set(
         &["linux"],
         "maskedPaths",
-        serde_json::json!(["/proc/timer_list", "/proc/acpi", "/proc/kcore"]),
+        serde_json::json!([
+            "/proc/timer_list",
+            "/proc/keys",
+            "/proc/acpi",
+            "/proc/kcore"
+        ]),
     );
-    let script = "wc -c < /proc/timer_list; ls -A /proc/acpi | wc -l; wc -c < /proc/uptime";
+    let script = "wc -c < /proc/timer_list; wc -c < /proc/keys; ls -A /proc/acpi | wc -l; \
+                  wc -c < /proc/uptime";
     let (out, mi) = run_and_mountinfo(&rt, &mut b, script);
     let n: Vec<u64> = out.split_whitespace().map(|w| w.parse().unwrap()).collect();
-    assert_eq!(n[..2], [0, 0], "masked paths show content: {out}");
-    assert!(n[2] > 0, "an unmasked file is empty: {out}");
+    assert_eq!(n[..3], [0, 0, 0], "masked paths show content: {out}");
+    assert!(n[3] > 0, "an unmasked file is empty: {out}");
     expect_mount(&mi, "/proc/timer_list");
+    expect_mount(&mi, "/proc/keys");
     assert_opts(expect_mount(&mi, "/proc/acpi"), &["ro"], &[]);
     assert!(find_mount(&mi, "/proc/kcore").is_none());
 }
