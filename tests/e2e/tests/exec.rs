@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-use berth_test_harness::parse::{cap_mask, expect_status_field};
+use berth_test_harness::parse::{cap_mask, expect_status_field, signal_ignored};
 use berth_test_harness::wait::eventually_with;
 use berth_test_harness::{
     berth_only, json, require, temp_dir, unique_id, Bundle, ConsoleSocket, Opts, Runtime,
@@ -271,6 +271,10 @@ fn exec_runs_with_the_containers_process_settings() {
     assert_eq!(ids("Uid"), ["1000"; 4], "{out}");
     assert_eq!(ids("Gid"), ["1000"; 4], "{out}");
     assert_eq!(ids("Groups"), ["10"], "{out}");
+    assert!(
+        !signal_ignored(&out, libc::SIGPIPE.unsigned_abs()),
+        "SIGPIPE ignored in the exec'd process:\n{out}"
+    );
     let limits: Vec<&str> = out
         .lines()
         .find(|l| l.starts_with("Max open files"))

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::os::fd::OwnedFd;
 
-use berth_test_harness::parse::{cap_field, cap_mask, expect_status_field, limits};
+use berth_test_harness::parse::{cap_field, cap_mask, expect_status_field, limits, signal_ignored};
 use berth_test_harness::{json, require, temp_dir, unique_id, Bundle, Opts, Runtime};
 
 fn run_ok(b: Bundle) -> String {
@@ -227,6 +227,20 @@ fn no_new_privileges() {
             "noNewPrivileges {on}"
         );
     }
+}
+
+#[test]
+fn sigpipe_is_not_ignored_in_the_container() {
+    require!(root);
+    // The harness starts the runtime with SIGPIPE at its default (Rust's
+    // Command resets it). A runtime that ignores SIGPIPE for its own writes
+    // must not hand that to the container: an ignored signal stays ignored
+    // across execve, and `yes | head -1` would then never end by SIGPIPE.
+    let status = status_of(Bundle::busybox());
+    assert!(
+        !signal_ignored(&status, libc::SIGPIPE.unsigned_abs()),
+        "SIGPIPE ignored in the container:\n{status}"
+    );
 }
 
 #[test]
