@@ -299,6 +299,28 @@ fn exec_runs_with_the_containers_process_settings() {
 }
 
 #[test]
+fn exec_process_leads_its_own_session() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = sleeper();
+    let id = running(&rt, &b);
+    let out = sh(
+        &rt,
+        &[],
+        &id,
+        "read -r pid comm state ppid pgrp sid rest </proc/self/stat; echo $pid $pgrp $sid",
+    );
+    let ids: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(ids.len(), 3, "{out}");
+    assert_ne!(ids[0], "1", "the exec'd shell is not init: {out}");
+    assert!(
+        ids.iter().all(|x| *x == ids[0]),
+        "pid, process group and session differ: {out}"
+    );
+    finish(&rt, &id);
+}
+
+#[test]
 fn exec_flags_override_the_process() {
     require!(root);
     let rt = Runtime::new();

@@ -229,6 +229,20 @@ fn no_new_privileges() {
     }
 }
 
+/// `pid pgrp session` of the shell that runs this (`read` is a builtin,
+/// so /proc/self is the shell).
+const SESSION_OF_SELF: &str =
+    "read -r pid comm state ppid pgrp sid rest </proc/self/stat; echo $pid $pgrp $sid";
+
+#[test]
+fn the_process_leads_its_own_session() {
+    require!(root);
+    // As runc's init: not in the session and process group of whoever ran
+    // the runtime (signals to that group would reach it directly).
+    let out = run_ok(Bundle::busybox().args(["sh", "-c", SESSION_OF_SELF]));
+    assert_eq!(out, "1 1 1\n", "pid, process group and session of init");
+}
+
 #[test]
 fn sigpipe_is_not_ignored_in_the_container() {
     require!(root);
