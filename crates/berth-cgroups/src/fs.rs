@@ -39,6 +39,14 @@ pub fn read(path: &Path) -> Result<String> {
 /// Makes `dir` and its missing parents; returns the ones it made, top
 /// first.
 pub fn mkdir_all(dir: &Path) -> Result<Vec<PathBuf>> {
+    // Usually only the last component is missing: try it before looking
+    // at the ancestors.
+    match std::fs::create_dir(dir) {
+        Ok(()) => return Ok(vec![dir.to_path_buf()]),
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => return Ok(Vec::new()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io("mkdir", dir)(e)),
+    }
     let mut missing = Vec::new();
     let mut cur = Some(dir);
     while let Some(d) = cur.filter(|d| !d.exists()) {
@@ -77,9 +85,18 @@ pub fn rmdir_tree(dir: &Path) -> Result<()> {
     rmdir(dir)
 }
 
-/// Every directory at and below `dir`.
+/// Every directory at and below `dir`. A directory with a link count of 2
+/// has no subdirectory (cgroupfs counts them, as ext4 and tmpfs do), so it
+/// is not listed: listing a cgroup walks all of its files in kernfs, and
+/// `delete` asks this of every container, almost none of which has a
+/// sub-cgroup. Any other count (1 on file systems that do not count) is
+/// listed.
 pub fn tree(dir: &Path) -> Vec<std::path::PathBuf> {
+    use std::os::unix::fs::MetadataExt;
     let mut out = vec![dir.to_path_buf()];
+    if std::fs::metadata(dir).is_ok_and(|m| m.nlink() == 2) {
+        return out;
+    }
     if let Ok(entries) = std::fs::read_dir(dir) {
         for e in entries.flatten() {
             if e.file_type().is_ok_and(|t| t.is_dir()) {
@@ -134,8 +151,22 @@ mod tests {
         let made = mkdir_all(&dir.path().join("a/b")).unwrap();
         assert_eq!(made, [dir.path().join("a"), dir.path().join("a/b")]);
         assert_eq!(tree(&dir.path().join("a")).len(), 2);
+        assert_eq!(tree(&dir.path().join("a/b")), [dir.path().join("a/b")]);
         rmdir_tree(&dir.path().join("a")).unwrap();
         assert!(!dir.path().join("a").exists());
         rmdir(&dir.path().join("a/b")).unwrap();
+    }
+
+    #[test]
+    fn mkdir_all_of_a_last_component_or_of_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let one = dir.path().join("one");
+        assert_eq!(mkdir_all(&one).unwrap(), std::slice::from_ref(&one));
+        assert!(one.is_dir());
+        assert!(mkdir_all(&one).unwrap().is_empty());
+        let file = dir.path().join("file");
+        std::fs::write(&file, "").unwrap();
+        let e = mkdir_all(&file.join("below")).unwrap_err().to_string();
+        assert!(e.starts_with("mkdir "), "{e}");
     }
 }

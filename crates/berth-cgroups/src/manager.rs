@@ -1,6 +1,7 @@
 //! One container's cgroups: a directory in every hierarchy, each
 //! resource written where its controller lives.
 
+use std::cell::OnceCell;
 use std::path::{Path, PathBuf};
 
 use berth_spec::resources::{DeviceRule, Resources};
@@ -20,16 +21,22 @@ pub trait DeviceFilter {
 }
 
 /// A container's cgroups.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct Manager {
     layout: Layout,
     dirs: Dirs,
+    /// The v2 hierarchy's controllers, read once when first needed.
+    offered: OnceCell<Vec<String>>,
 }
 
 impl Manager {
     /// The manager of the cgroups at `dirs` on a host laid out as `layout`.
     pub fn new(layout: Layout, dirs: Dirs) -> Manager {
-        Manager { layout, dirs }
+        Manager {
+            layout,
+            dirs,
+            offered: OnceCell::new(),
+        }
     }
 
     /// The host's layout.
@@ -62,7 +69,7 @@ impl Manager {
         }
         let v2 = resources::v2_name(controller);
         match (&self.layout.unified, &self.dirs.unified) {
-            (Some((mnt, _)), Some(dir)) if available(mnt)?.iter().any(|c| c == v2) => {
+            (Some((mnt, _)), Some(dir)) if self.available(mnt)?.iter().any(|c| c == v2) => {
                 Ok((dir, Version::V2))
             }
             _ => Err(Error::Unsupported {
@@ -70,6 +77,18 @@ impl Manager {
                 reason: format!("the host has no {controller} cgroup controller"),
             }),
         }
+    }
+
+    /// The controllers the v2 hierarchy at `mnt` offers (its root's
+    /// `cgroup.controllers`), read on first use: `create` asks for each
+    /// resource.
+    fn available(&self, mnt: &Path) -> Result<&[String]> {
+        if let Some(have) = self.offered.get() {
+            return Ok(have);
+        }
+        let text = fs::read(&mnt.join("cgroup.controllers"))?;
+        let have = text.split_whitespace().map(str::to_string).collect();
+        Ok(self.offered.get_or_init(|| have))
     }
 
     /// Makes the directories, then applies `r` and the device rules
@@ -120,9 +139,9 @@ impl Manager {
         let Some((mnt, _)) = &self.layout.unified else {
             return Ok(Vec::new());
         };
-        let have = available(mnt)?;
+        let have = self.available(mnt)?;
         if self.layout.kind() == Kind::V2 {
-            return Ok(have);
+            return Ok(have.to_vec());
         }
         let mut wanted: Vec<String> = Vec::new();
         for c in resources::CONTROLLERS {
@@ -174,7 +193,10 @@ impl Manager {
                 reason: "the host has no cgroup v2 hierarchy".into(),
             })?;
         let mnt = self.layout.unified.as_ref().map(|(m, _)| m.as_path());
-        let have = mnt.map(available).transpose()?.unwrap_or_default();
+        let have = mnt
+            .map(|m| self.available(m))
+            .transpose()?
+            .unwrap_or_default();
         for (key, value) in &r.unified {
             let field = format!("linux.resources.unified.{key}");
             let ctrl = key.split_once('.').map_or("", |(c, _)| c);
@@ -299,12 +321,6 @@ fn add_to(dir: &Path, pid: i32) -> Result<()> {
         field: "linux.cgroupsPath".into(),
     };
     fs::write(dir, &w)
-}
-
-/// The controllers a v2 hierarchy offers (its root's `cgroup.controllers`).
-fn available(mnt: &Path) -> Result<Vec<String>> {
-    let text = fs::read(&mnt.join("cgroup.controllers"))?;
-    Ok(text.split_whitespace().map(str::to_string).collect())
 }
 
 /// Enables `wanted` in `cgroup.subtree_control` of every cgroup from the

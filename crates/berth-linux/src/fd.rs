@@ -12,6 +12,27 @@ use crate::error::{Op, SysError, SysResult};
 /// `CLOSE_RANGE_CLOEXEC` (linux/close_range.h).
 const CLOSE_RANGE_CLOEXEC: libc::c_uint = 4;
 
+/// Opens `/dev/null` on each of fds 0, 1 and 2 that is closed, as Rust's
+/// runtime does before `main` (berth starts without it, see its
+/// `main.rs`): otherwise the next file berth opens would become its stdout
+/// or stderr, and a message meant for the terminal would land in it.
+pub fn open_missing_stdio() -> SysResult<()> {
+    for fd in 0..3 {
+        // SAFETY: F_GETFD only reads the flags of `fd`, open or not.
+        if unsafe { libc::fcntl(fd, libc::F_GETFD) } != -1 || Errno::last() != Errno::EBADF {
+            continue;
+        }
+        // SAFETY: a constant NUL-terminated path. fds below `fd` are open
+        // (checked in order), so the lowest free fd, which open(2) returns,
+        // is `fd` itself; the descriptor is deliberately kept.
+        let got = unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) };
+        if got != fd {
+            return Err(SysError::new("open /dev/null as stdio", Errno::last()));
+        }
+    }
+    Ok(())
+}
+
 /// Marks every fd from `first` up close-on-exec, so that exec closes all
 /// of them. Everything berth opens is already O_CLOEXEC; this also covers
 /// fds inherited from whoever ran berth (CVE-2024-21626).

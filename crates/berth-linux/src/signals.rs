@@ -28,6 +28,29 @@ extern "C" fn forward(signal: libc::c_int) {
     }
 }
 
+extern "C" fn ignore(_: libc::c_int) {}
+
+/// Makes a write to a closed pipe or socket fail with EPIPE instead of
+/// killing berth (a hook that exits without reading its state, a
+/// container gone mid-handshake), without passing that on: a caught
+/// signal is reset to its default by execve(2), while SIG_IGN (what Rust's
+/// runtime sets) would be inherited by the container's process. A SIGPIPE
+/// that whoever ran berth ignores stays ignored, and inherited, as with
+/// runc.
+pub fn survive_sigpipe() -> SysResult<()> {
+    // SAFETY: `struct sigaction` is plain data, for which all zeroes is a
+    // valid value.
+    let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
+    // SAFETY: with a null new action, sigaction(2) only reads the current
+    // one into `old`, a valid out-pointer.
+    let ret = unsafe { libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) };
+    nix::errno::Errno::result(ret).op("sigaction")?;
+    if old.sa_sigaction == libc::SIG_IGN {
+        return Ok(());
+    }
+    install(&[Signal::SIGPIPE], SigHandler::Handler(ignore))
+}
+
 /// Installs the forwarding handler for each of `signals`; until
 /// [`set_target`], they are kept.
 pub fn catch(signals: &[Signal]) -> SysResult<()> {

@@ -5,7 +5,9 @@
 //! are memfds, not pipes: the state is written before the hook starts and
 //! its output read after it ends, so neither side can block the other
 //! however much either writes. Each hook leads its own process group, so a
-//! `timeout` kills the hook and whatever it started.
+//! `timeout` kills the hook and whatever it started. Hooks in the runtime
+//! namespace run in the bundle directory, as runc's (which works from
+//! there); `createContainer` and `startContainer` keep init's.
 //!
 //! Who calls what, and when (runtime.md "Lifecycle"):
 //!
@@ -20,6 +22,7 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::unix::process::CommandExt;
+use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
@@ -38,7 +41,7 @@ const OUTPUT_LIMIT: u64 = 4096;
 pub fn run_all(kind: &str, hooks: &[Hook], state: &State) -> anyhow::Result<()> {
     let json = serde_json::to_vec(state).context("state JSON for hooks")?;
     for (i, hook) in hooks.iter().enumerate() {
-        run_one(hook, &json)
+        run_one(hook, &json, dir_for(kind, state))
             .with_context(|| format!("hooks.{kind}[{i}] {}", hook.path.display()))?;
     }
     Ok(())
@@ -52,14 +55,23 @@ pub fn run_warn(kind: &str, hooks: &[Hook], state: &State) {
         Err(e) => return tracing::warn!("hooks.{kind}: state JSON: {e}"),
     };
     for (i, hook) in hooks.iter().enumerate() {
-        if let Err(e) = run_one(hook, &json) {
+        if let Err(e) = run_one(hook, &json, dir_for(kind, state)) {
             tracing::warn!("hooks.{kind}[{i}] {}: {e:#}", hook.path.display());
         }
     }
 }
 
-/// Runs one hook to its end (or its timeout).
-fn run_one(hook: &Hook, state: &[u8]) -> anyhow::Result<()> {
+/// Where hooks of `kind` run: the bundle for those in the runtime
+/// namespace, when it still exists (a poststop after the bundle was
+/// removed runs where berth does); `None` (init's directory) for those in
+/// the container's namespaces.
+fn dir_for<'a>(kind: &str, state: &'a State) -> Option<&'a Path> {
+    let in_container = matches!(kind, "createContainer" | "startContainer");
+    (!in_container && state.bundle.is_dir()).then_some(state.bundle.as_path())
+}
+
+/// Runs one hook to its end (or its timeout), in `dir` if given.
+fn run_one(hook: &Hook, state: &[u8], dir: Option<&Path>) -> anyhow::Result<()> {
     let mut stdin = memfd(c"berth-hook-stdin")?;
     stdin.write_all(state).context("write state for stdin")?;
     stdin.seek(SeekFrom::Start(0)).context("seek stdin")?;
@@ -75,6 +87,9 @@ fn run_one(hook: &Hook, state: &[u8]) -> anyhow::Result<()> {
         .stdout(Stdio::from(out.try_clone().context("dup stdout")?))
         .stderr(Stdio::from(err.try_clone().context("dup stderr")?))
         .process_group(0);
+    if let Some(dir) = dir {
+        cmd.current_dir(dir);
+    }
     let child = cmd
         .spawn()
         .map_err(|e| anyhow::anyhow!("{}", io_text(&e)))?;

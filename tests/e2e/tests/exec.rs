@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-use berth_test_harness::parse::{cap_mask, expect_status_field};
+use berth_test_harness::parse::{cap_mask, expect_status_field, signal_ignored};
 use berth_test_harness::wait::eventually_with;
 use berth_test_harness::{
     berth_only, json, require, temp_dir, unique_id, Bundle, ConsoleSocket, Opts, Runtime,
@@ -271,6 +271,10 @@ fn exec_runs_with_the_containers_process_settings() {
     assert_eq!(ids("Uid"), ["1000"; 4], "{out}");
     assert_eq!(ids("Gid"), ["1000"; 4], "{out}");
     assert_eq!(ids("Groups"), ["10"], "{out}");
+    assert!(
+        !signal_ignored(&out, libc::SIGPIPE.unsigned_abs()),
+        "SIGPIPE ignored in the exec'd process:\n{out}"
+    );
     let limits: Vec<&str> = out
         .lines()
         .find(|l| l.starts_with("Max open files"))
@@ -292,6 +296,28 @@ fn exec_runs_with_the_containers_process_settings() {
     );
     assert_eq!(tail[3], "0027", "umask:\n{out}");
     assert_eq!(limits[3], "321", "soft RLIMIT_NOFILE:\n{out}");
+}
+
+#[test]
+fn exec_process_leads_its_own_session() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = sleeper();
+    let id = running(&rt, &b);
+    let out = sh(
+        &rt,
+        &[],
+        &id,
+        "read -r pid comm state ppid pgrp sid rest </proc/self/stat; echo $pid $pgrp $sid",
+    );
+    let ids: Vec<&str> = out.split_whitespace().collect();
+    assert_eq!(ids.len(), 3, "{out}");
+    assert_ne!(ids[0], "1", "the exec'd shell is not init: {out}");
+    assert!(
+        ids.iter().all(|x| *x == ids[0]),
+        "pid, process group and session differ: {out}"
+    );
+    finish(&rt, &id);
 }
 
 #[test]

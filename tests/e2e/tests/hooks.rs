@@ -187,6 +187,38 @@ fn a_hook_gets_exactly_its_args_and_env() {
     rt.assert_no_residue(&id);
 }
 
+#[test]
+fn runtime_namespace_hooks_run_in_the_bundle_directory() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox().args(["true"]);
+    let bundle = b.path().canonicalize().unwrap();
+    let kinds = ["prestart", "createRuntime", "poststart", "poststop"];
+    let mut b = b;
+    for kind in kinds {
+        let script = format!("pwd -P > {}/{kind}.cwd", bundle.display());
+        b = b.set(&["hooks"], kind, json!([sh_hook(kind, &script)]));
+    }
+    // The runtime is started elsewhere: in the test's own directory.
+    assert_ne!(std::env::current_dir().unwrap(), bundle);
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    rt.start(&id).ok();
+    rt.wait_status(&id, "stopped");
+    rt.delete(&id, false).ok();
+    rt.assert_no_residue(&id);
+    let cwd = |kind: &str| {
+        let text = fs::read_to_string(bundle.join(format!("{kind}.cwd")))
+            .unwrap_or_else(|e| panic!("{kind} hook left no cwd: {e}"));
+        PathBuf::from(text.trim_end())
+    };
+    for kind in ["prestart", "createRuntime", "poststart"] {
+        assert_eq!(cwd(kind), bundle, "{kind} hook's working directory");
+    }
+    berth_only!("runc 1.1.5 runs poststop hooks where `delete` was run");
+    assert_eq!(cwd("poststop"), bundle, "poststop hook's working directory");
+}
+
 /// A createRuntime-like hook kind that fails must fail create and leave
 /// nothing; the poststop hook of the failed container still runs.
 fn failing_create_hook(kind: &str) {

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::os::fd::OwnedFd;
 
-use berth_test_harness::parse::{cap_field, cap_mask, expect_status_field, limits};
+use berth_test_harness::parse::{cap_field, cap_mask, expect_status_field, limits, signal_ignored};
 use berth_test_harness::{json, require, temp_dir, unique_id, Bundle, Opts, Runtime};
 
 fn run_ok(b: Bundle) -> String {
@@ -227,6 +227,34 @@ fn no_new_privileges() {
             "noNewPrivileges {on}"
         );
     }
+}
+
+/// `pid pgrp session` of the shell that runs this (`read` is a builtin,
+/// so /proc/self is the shell).
+const SESSION_OF_SELF: &str =
+    "read -r pid comm state ppid pgrp sid rest </proc/self/stat; echo $pid $pgrp $sid";
+
+#[test]
+fn the_process_leads_its_own_session() {
+    require!(root);
+    // As runc's init: not in the session and process group of whoever ran
+    // the runtime (signals to that group would reach it directly).
+    let out = run_ok(Bundle::busybox().args(["sh", "-c", SESSION_OF_SELF]));
+    assert_eq!(out, "1 1 1\n", "pid, process group and session of init");
+}
+
+#[test]
+fn sigpipe_is_not_ignored_in_the_container() {
+    require!(root);
+    // The harness starts the runtime with SIGPIPE at its default (Rust's
+    // Command resets it). A runtime that ignores SIGPIPE for its own writes
+    // must not hand that to the container: an ignored signal stays ignored
+    // across execve, and `yes | head -1` would then never end by SIGPIPE.
+    let status = status_of(Bundle::busybox());
+    assert!(
+        !signal_ignored(&status, libc::SIGPIPE.unsigned_abs()),
+        "SIGPIPE ignored in the container:\n{status}"
+    );
 }
 
 #[test]

@@ -113,6 +113,14 @@ pub fn cap_field(status: &str, key: &str) -> u64 {
     u64::from_str_radix(v, 16).unwrap_or_else(|e| panic!("{key}: {v:?}: {e}"))
 }
 
+/// Whether status text's `SigIgn` mask has signal number `signal`.
+#[track_caller]
+pub fn signal_ignored(status: &str, signal: u32) -> bool {
+    let v = expect_status_field(status, "SigIgn");
+    let mask = u64::from_str_radix(v, 16).unwrap_or_else(|e| panic!("SigIgn: {v:?}: {e}"));
+    mask & (1 << (signal - 1)) != 0
+}
+
 /// Capability names in bit order (capability.h, up to CAP_CHECKPOINT_RESTORE).
 /// Kept here on purpose rather than taken from berth's crates: the tests
 /// check the runtime against an oracle of their own.

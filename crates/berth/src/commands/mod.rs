@@ -15,8 +15,37 @@ pub mod start;
 pub mod state;
 pub mod update;
 
-use crate::cli::CreateFlags;
+use crate::cli::{Cli, Command, CreateFlags};
 use crate::create::Options;
+use crate::state::Store;
+
+/// Runs `command`; its exit status (the container's, for `run` and
+/// `exec`).
+pub fn dispatch(cli: &Cli, command: &Command, store: &Store) -> anyhow::Result<i32> {
+    if cli.systemd_cgroup {
+        anyhow::bail!("--systemd-cgroup: the systemd cgroup driver is not supported yet");
+    }
+    match command {
+        Command::Create(args) => create::run(store, args).map(|()| 0),
+        Command::Start(arg) => start::run(store, &arg.id).map(|()| 0),
+        Command::Run(args) => run::run(store, args),
+        Command::Exec(args) => exec::run(store, args),
+        Command::State(arg) => state::run(store, &arg.id).map(|()| 0),
+        Command::Kill(args) => kill::run(store, args).map(|()| 0),
+        Command::Delete(args) => delete::run(store, args).map(|()| 0),
+        Command::Pause(arg) => pause::run(store, &arg.id, true).map(|()| 0),
+        Command::Resume(arg) => pause::run(store, &arg.id, false).map(|()| 0),
+        Command::Events(args) => events::run(store, args).map(|()| 0),
+        Command::Ps(args) => ps::run(store, args).map(|()| 0),
+        Command::Update(args) => update::run(store, args).map(|()| 0),
+        Command::List(args) => list::run(store, args).map(|()| 0),
+        Command::Features => features::run().map(|()| 0),
+        Command::Spec(args) => {
+            let rootless = cli.rootless.as_deref().is_some_and(|v| v != "false");
+            spec::run(&args.bundle, rootless).map(|()| 0)
+        }
+    }
+}
 
 impl Options {
     /// The create options of `create`/`run` for container `id`.

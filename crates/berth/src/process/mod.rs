@@ -3,7 +3,7 @@
 //!
 //! Both the container's init (after `init` built the container) and
 //! `berth exec` (after joining it through init's pidfd) run exactly this,
-//! in the order of [`STEPS`]: labels → rlimits → stdio → seccomp (early,
+//! in the order of [`STEPS`]: labels → rlimits → session → stdio → seccomp (early,
 //! without no_new_privs) → bounding set → user → capabilities →
 //! no_new_privs → program; then, after init's wait for `start`, seccomp
 //! (late, with no_new_privs) → execve.
@@ -43,6 +43,8 @@ pub enum Step {
     Labels,
     /// `process.rlimits`.
     Rlimits,
+    /// A session of its own.
+    Session,
     /// stdio handed to the container user.
     Stdio,
     /// The seccomp filter, when no_new_privs is off (loading needs
@@ -67,9 +69,10 @@ pub enum Step {
 
 /// The order of the steps. [`prepare`] runs them up to [`Step::Program`],
 /// [`exec`] the rest.
-pub const STEPS: [Step; 11] = [
+pub const STEPS: [Step; 12] = [
     Step::Labels,
     Step::Rlimits,
+    Step::Session,
     Step::Stdio,
     Step::EarlySeccomp,
     Step::Bounding,
@@ -97,6 +100,7 @@ pub fn prepare(ctx: &ProcessContext<'_>) -> anyhow::Result<Option<Program>> {
         match step {
             Step::Labels => labels::apply(ctx)?,
             Step::Rlimits => security::rlimits(ctx)?,
+            Step::Session => security::session(ctx)?,
             Step::Stdio => security::stdio(ctx)?,
             Step::EarlySeccomp => security::early_seccomp(ctx)?,
             Step::Bounding => security::bounding(ctx)?,
@@ -141,6 +145,6 @@ mod tests {
         assert!(at(Step::Capabilities) < at(Step::NoNewPrivs));
         // seccomp with no_new_privs last, then exec.
         assert_eq!(&STEPS[STEPS.len() - 2..], &[Step::LateSeccomp, Step::Exec]);
-        assert_eq!(STEPS.len(), 11, "each step once");
+        assert_eq!(STEPS.len(), 12, "each step once");
     }
 }

@@ -1,5 +1,5 @@
-//! Locking the process down: rlimits, seccomp, the bounding set, the user,
-//! the capability sets, no_new_privs. Order as in runc `finalizeNamespace`;
+//! Locking the process down: rlimits, its own session, seccomp, the
+//! bounding set, the user, the capability sets, no_new_privs. Order as in runc `finalizeNamespace`;
 //! the order itself is [`super::STEPS`].
 
 use anyhow::Context;
@@ -10,6 +10,20 @@ use super::ProcessContext;
 /// `process.rlimits`.
 pub fn rlimits(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
     rlimit::apply(&ctx.process.rlimits).context("process.rlimits")
+}
+
+/// Makes the process the leader of a new session and process group, as
+/// runc's init and exec do: otherwise it stays in the session and group of
+/// whoever ran berth, so a terminal's Ctrl-C or an engine signalling
+/// berth's process group reaches it directly, and not only through what
+/// berth forwards. With `process.terminal` the pty step made the session
+/// already (a session leader cannot make another).
+pub fn session(ctx: &ProcessContext<'_>) -> anyhow::Result<()> {
+    if ctx.process.terminal {
+        return Ok(());
+    }
+    nix::unistd::setsid().context("setsid")?;
+    Ok(())
 }
 
 /// Gives stdio to the container user: before the switch, while we may
