@@ -63,3 +63,34 @@ fn a_run_killed_at_any_moment_leaves_nothing_after_delete_force() {
         rt.assert_no_residue(&id);
     }
 }
+
+#[test]
+fn an_exec_killed_at_any_moment_leaves_no_runtime_process() {
+    require!(root);
+    let rt = Runtime::new();
+    let b = Bundle::busybox().sh("echo ready; exec sleep 100000");
+    let id = unique_id();
+    rt.create(&id, &b, &[]).ok();
+    rt.start(&id).ok();
+    rt.wait_output(&id, "ready");
+    // An exec takes a few milliseconds: kill it every 0.15 ms of that span.
+    for step in 0..30u64 {
+        let mut running = rt.spawn_cmd(&["exec", &id, "true"], Opts::default());
+        std::thread::sleep(Duration::from_micros(150 * step));
+        running.kill();
+        running.wait();
+    }
+    // What is left of a killed exec carries the runtime's command line.
+    let runtime_left = || {
+        processes_mentioning(&id)
+            .into_iter()
+            .filter(|p| p.cmdline.contains(" exec "))
+            .map(|p| format!("{} {}", p.pid, p.cmdline))
+            .collect::<Vec<_>>()
+    };
+    eventually("the processes of the killed execs to exit", || {
+        runtime_left().is_empty()
+    });
+    rt.delete(&id, true).ok();
+    rt.assert_no_residue(&id);
+}
