@@ -4,8 +4,10 @@
 //! The steps, in order (each owned by the module named):
 //! 1. load and validate `config.json` (`berth_spec`), check what needs the
 //!    kernel (`preflight`) — before anything exists;
-//! 2. claim the id in the state store, make the exec fifo;
-//! 3. clone init (`spawn`) and record it as `creating`;
+//! 2. claim the id in the state store and record the container as
+//!    `creating`, naming its cgroups before they are made; make them and
+//!    the exec fifo;
+//! 3. clone init (`spawn`) and record its pid;
 //! 4. serve init's handshake until it is ready (`parent`);
 //! 5. write `--pid-file` and record `created`.
 //!
@@ -111,6 +113,12 @@ pub fn create(
         cgroup: Some(cgroup.clone()),
         poststop: None,
     };
+    // Saved before anything is made on the host: a create killed from here
+    // on leaves a record naming the cgroups, which `delete -f` removes (a
+    // directory without one is removed as a leftover).
+    let mut record = new_record(&opts.id, &plan, (0, 0));
+    record.cgroups = Some(cgroup.dirs().clone());
+    cleanup.locked()?.save(&record)?;
     cgroups::build(&cgroup, &plan)?;
     cgroups::point_mounts_at(&mut prepared.cgroups, &cgroup);
     let locked = cleanup.locked()?;
@@ -138,8 +146,7 @@ pub fn create(
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.
     drop((init_chan, fifo, prepared));
-    let mut record = new_record(&opts.id, &plan, cleanup.init_pid()?);
-    record.cgroups = Some(cgroup.dirs().clone());
+    (record.pid, record.start_time) = cleanup.init_pid()?;
     cleanup.locked()?.save(&record)?;
     // From here the container exists: a failure runs poststop (runtime.md
     // lifecycle steps 12-13).

@@ -4,7 +4,7 @@
 //! Like init, both run on a copy of the parent's memory; every failure is
 //! sent to the parent as `Msg::Error` and ends the process.
 
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, RawFd};
 use std::path::Path;
 
 use anyhow::Context;
@@ -25,6 +25,10 @@ pub struct ChildContext<'a> {
     pub process: ProcessContext<'a>,
     /// The child's end of the channel.
     pub chan: &'a Channel,
+    /// The parent's end, inherited by the clone: the child closes it
+    /// first, or a parent killed before `Go` would leave it waiting forever
+    /// (the read ends with EOF only when no end but the child's is open).
+    pub parent_end: RawFd,
 }
 
 /// The child's entry point: waits for `Go` (cgroups joined), joins the
@@ -40,11 +44,13 @@ fn run(ctx: &ChildContext<'_>) -> anyhow::Result<()> {
     // Until it execs, the child is berth: nothing in the container may
     // reach it through /proc (CVE-2019-5736).
     attrs::set_non_dumpable()?;
+    nix::unistd::close(ctx.parent_end).context("close the parent's end of the channel")?;
     // The parent's forwarding handler is not ours (execve would reset it,
     // but a signal before then must act as usual).
     signals::restore_default(&crate::commands::run::FORWARDED)?;
     match ctx.chan.recv()? {
         Some(Msg::Go) => {}
+        None => anyhow::bail!("berth exec exited before the process was started"),
         other => anyhow::bail!("expected Go from the parent, got {other:?}"),
     }
     if let Some(score) = ctx.process.process.oom_score_adj {

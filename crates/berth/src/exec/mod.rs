@@ -19,6 +19,7 @@ mod child;
 mod parent;
 mod target;
 
+use std::os::fd::AsRawFd;
 use std::os::unix::net::UnixStream;
 
 use anyhow::{bail, Context};
@@ -64,6 +65,7 @@ pub fn exec(store: &Store, args: &ExecArgs) -> anyhow::Result<i32> {
             notify_to: None,
         },
         chan: &child_chan,
+        parent_end: chan.fd().as_raw_fd(),
     };
     if !args.detach {
         // Caught from now on, forwarded once the process is known: a

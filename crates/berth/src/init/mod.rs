@@ -98,13 +98,17 @@ fn report(ctx: &InitContext<'_>, err: &anyhow::Error) -> i32 {
 /// when a pid or time namespace only applies to children, clones the init
 /// and hands its pid to the parent (returning `Ok` to exit).
 fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
-    // Not one step outside the container's cgroups.
+    berth_linux::attrs::set_non_dumpable()?;
+    // First, the parent's end of the handshake socket among the rest: while
+    // init holds it, a parent killed before `CgroupJoined` would leave init
+    // waiting for it forever; closed, the wait ends with EOF.
+    fds::close_inherited(ctx)?;
+    // Not one step of the container's own outside its cgroups.
     match ctx.chan.recv()? {
         Some(Msg::CgroupJoined) => {}
+        None => anyhow::bail!("berth create exited while init was starting"),
         other => anyhow::bail!("expected CgroupJoined from the parent, got {other:?}"),
     }
-    berth_linux::attrs::set_non_dumpable()?;
-    fds::close_inherited(ctx)?;
     lifeline::arm(ctx.chan)?;
     namespaces::enter(ctx)?;
     // Asked before any fork: the parent finds the network namespace
