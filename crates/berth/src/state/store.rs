@@ -103,7 +103,7 @@ impl Store {
             }
             other => other.map_err(io_err("create", &dir))?,
         }
-        Locked::acquire(id, dir)
+        Locked::acquire(id, dir, true)
     }
 
     /// Locks an existing container (waiting for another command to finish).
@@ -112,7 +112,7 @@ impl Store {
         if !dir.is_dir() {
             return Err(StoreError::NotFound(id.to_string()));
         }
-        let locked = Locked::acquire(id, dir)?;
+        let locked = Locked::acquire(id, dir, false)?;
         // The container may have been deleted while we waited.
         if !locked.state_path().exists() {
             return Err(StoreError::NotFound(id.to_string()));
@@ -174,17 +174,27 @@ fn read_record(id: &str, dir: &Path) -> Result<Record, StoreError> {
 }
 
 impl Locked {
-    fn acquire(id: &str, dir: PathBuf) -> Result<Self, StoreError> {
+    /// Takes the lock of the container at `dir`, waiting for whoever holds
+    /// it. Only `create` makes the lock file: another command that found
+    /// the directory must not make it again, or a `delete` emptying the
+    /// directory meanwhile would fail to remove it (ENOTEMPTY) and leave a
+    /// directory that makes the id look taken.
+    fn acquire(id: &str, dir: PathBuf, create: bool) -> Result<Self, StoreError> {
         let path = dir.join("lock");
-        let file = OpenOptions::new()
+        let file = match OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
+            .create(create)
             .truncate(false)
             .mode(0o600)
             .custom_flags(libc::O_CLOEXEC)
             .open(&path)
-            .map_err(io_err("open", &path))?;
+        {
+            Err(e) if !create && e.kind() == io::ErrorKind::NotFound => {
+                return Err(StoreError::NotFound(id.to_string()))
+            }
+            other => other.map_err(io_err("open", &path))?,
+        };
         let whole = libc::flock {
             // F_WRLCK (1) and SEEK_SET (0) fit the c_short fields.
             l_type: libc::c_short::try_from(libc::F_WRLCK).unwrap_or_default(),
@@ -307,6 +317,24 @@ mod tests {
         c.destroy().expect("destroy");
         assert!(matches!(store.load("c1"), Err(StoreError::NotFound(_))));
         assert!(store.list().expect("list").is_empty());
+    }
+
+    #[test]
+    fn lock_never_makes_the_lock_file_again() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(tmp.path().join("root"));
+        let c = store.create("c1").expect("create");
+        c.save(&record("c1")).expect("save");
+        let dir = c.dir().to_path_buf();
+        drop(c);
+        // What a `delete` that another command waited for has done by the
+        // time the waiter gets the directory: its files are gone, the
+        // directory not yet.
+        fs::remove_file(dir.join("state.json")).expect("rm state.json");
+        fs::remove_file(dir.join("lock")).expect("rm lock");
+        assert!(matches!(store.lock("c1"), Err(StoreError::NotFound(_))));
+        assert!(!dir.join("lock").exists(), "lock file made again");
+        fs::remove_dir(&dir).expect("the delete can still remove the directory");
     }
 
     #[test]
