@@ -279,6 +279,19 @@ fn user_namespace_maps_root_to_an_unprivileged_host_id() {
 }
 
 #[test]
+fn user_namespace_root_owns_dev_mqueue() {
+    require!(root, userns);
+    // The mqueue file system's root belongs to whoever created the ipc
+    // namespace: it must be the container's root (as with runc), not an
+    // id the user namespace does not map, which root there may not chmod.
+    let b = Bundle::busybox()
+        .userns(&[(0, 100_000, 65536)], &[(0, 200_000, 65536)])
+        .sh("stat -c %u /dev/mqueue; chmod 1770 /dev/mqueue && echo chmod-ok");
+    let out = Runtime::new().run_ok(&b);
+    assert_eq!(out, "0\nchmod-ok\n", "owner of /dev/mqueue, then chmod");
+}
+
+#[test]
 fn user_namespace_with_several_ranges_and_a_non_root_user() {
     require!(root, userns);
     let rt = Runtime::new();

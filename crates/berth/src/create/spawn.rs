@@ -19,13 +19,22 @@ use crate::init::{self, InitContext};
 /// them (see `init::namespaces`).
 ///
 /// Never the cgroup namespace: its root is the cgroup its creator is in,
-/// so init unshares it after joining the container's cgroups.
+/// so init unshares it after joining the container's cgroups. Nor, with a
+/// new user namespace, the ipc namespace: its mqueue file system's root
+/// belongs to whoever creates the namespace, so init unshares it once it
+/// is root inside the user namespace (as runc does), or `/dev/mqueue`
+/// would belong to an unmapped id (`nobody`) that the container's root
+/// may not chmod.
 pub fn clone_flags(plan: &Plan) -> u64 {
     let joins = plan.namespaces.iter().any(|ns| ns.join.is_some());
     if joins || plan.creates(NsKind::Time) {
         return 0;
     }
-    plan.new_namespace_flags() & !NsKind::Cgroup.clone_flag()
+    let mut flags = plan.new_namespace_flags() & !NsKind::Cgroup.clone_flag();
+    if plan.creates(NsKind::User) {
+        flags &= !NsKind::Ipc.clone_flag();
+    }
+    flags
 }
 
 /// Clones init (recorded in `procs.first` as soon as it exists, so a

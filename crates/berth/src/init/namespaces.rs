@@ -7,7 +7,8 @@
 //!    parent write its id maps.
 //! 3. Unshare the other new namespaces, now owned by that user namespace;
 //!    write time offsets and the oom score; become root inside the user
-//!    namespace.
+//!    namespace, then unshare the ipc namespace (its mqueue root then
+//!    belongs to the container's root).
 //! 4. A pid or time namespace applies to children only: the caller clones
 //!    once more.
 
@@ -37,7 +38,8 @@ pub fn enter(ctx: &InitContext<'_>) -> anyhow::Result<()> {
             other => anyhow::bail!("expected IdMapsDone from the parent, got {other:?}"),
         }
     }
-    namespace::unshare(pending & !user)?;
+    let ipc = NsKind::Ipc.clone_flag();
+    namespace::unshare(pending & !user & !ipc)?;
     // Our own /proc files are written before we become root of a new user
     // namespace: init is non-dumpable, so they belong to the host's root,
     // which we still are until then.
@@ -51,6 +53,7 @@ pub fn enter(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     if ctx.plan.namespace(NsKind::User).is_some() {
         become_root(ctx)?;
     }
+    namespace::unshare(pending & ipc)?;
     Ok(())
 }
 

@@ -6,7 +6,7 @@
 //!  make the cgroups, apply linux.resources
 //!  this thread visits the v1 cgroups,
 //!  clone3(CLONE_NEW* but cgroup,
-//!    CLONE_INTO_CGROUP) ───────────────────────▶  waits before doing anything
+//!    CLONE_INTO_CGROUP) ───────────────────────▶  closes inherited fds, waits
 //!  back to its own cgroups; the pid
 //!  written where the kernel refused
 //!  that; CgroupJoined ─────────────────────────▶  fast path: already in its new namespaces
@@ -14,7 +14,8 @@
 //!                        ◀──────────────────────  IdMapsPlease      (new user namespace only)
 //!  write uid_map, gid_map
 //!  IdMapsDone ─────────────────────────────────▶
-//!                                                 unshare(the other new namespaces)
+//!                                                 unshare(the other new namespaces);
+//!                                                 root in a new user ns: unshare(ipc)
 //!                        ◀──────────────────────  NetDevicesPlease  (linux.netDevices only)
 //!  move each device in, re-add its addresses, up
 //!  NetDevicesDone ─────────────────────────────▶
