@@ -51,14 +51,27 @@ fn a_run_killed_at_any_moment_leaves_nothing_after_delete_force() {
     berth_only!("runc 1.1.5 leaves the cgroups of a create killed before it saved its state");
     let rt = Runtime::new();
     let b = Bundle::busybox().args(["sleep", "1000"]);
-    // A `run -d` takes a few milliseconds here: kill it every 0.2 ms of
+    // A `run -d` takes a few milliseconds here: kill it every 0.1 ms of
     // that span, from before it has read the config to after it returned.
-    for step in 0..40u64 {
+    for step in 0..80u64 {
         let id = unique_id();
         let mut running = rt.spawn_run(&id, &b, &["-d"], Opts::default());
-        std::thread::sleep(Duration::from_micros(200 * step));
+        std::thread::sleep(Duration::from_micros(100 * step));
         running.kill();
         running.wait();
+        // An init still alive (still the runtime: its command line) must
+        // belong to a container recorded as created; any other dies with
+        // the killed runtime.
+        eventually(
+            "the killed run's init to die unless recorded as created",
+            || {
+                let alive = processes_mentioning(&id)
+                    .iter()
+                    .any(|p| p.cmdline.contains(" run "));
+                let status = rt.try_state(&id).map(|s| s["status"].clone());
+                !alive || status == Some(json!("created")) || status == Some(json!("running"))
+            },
+        );
         rt.delete(&id, true).ok();
         rt.assert_no_residue(&id);
     }

@@ -6,8 +6,10 @@
 //! parent is still there — it may have died before the request, which the
 //! kernel would then never signal — by looking for a hang-up on the
 //! handshake socket, whose other end only the parent holds. The request is
-//! withdrawn just before `Ready`: after that the container outlives
-//! `create`, as it must.
+//! withdrawn once the parent has recorded the container as `created`
+//! (`Recorded`; the parent waits for `Released` before it exits): after
+//! that the container outlives `create`, as it must, and a `create` killed
+//! before leaves no live init behind a record that says `creating`.
 
 use anyhow::Context;
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};

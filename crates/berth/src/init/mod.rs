@@ -145,8 +145,16 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     knobs::apply(ctx)?;
     let steps = ctx.process();
     let program = process::prepare(&steps)?;
-    lifeline::release()?;
     ctx.chan.send(&Msg::Ready)?;
+    // Dying with `create` until it has recorded the container as created:
+    // a live init waiting for `start` then always has a `created` record.
+    match ctx.chan.recv()? {
+        Some(Msg::Recorded) => {}
+        None => anyhow::bail!("berth create exited before it recorded the container"),
+        other => anyhow::bail!("expected Recorded from the parent, got {other:?}"),
+    }
+    lifeline::release()?;
+    ctx.chan.send(&Msg::Released)?;
     fifo::wait_for_start(ctx)?;
     let err = match start(ctx, &steps, state, program) {
         Ok(never) => match never {},

@@ -31,8 +31,10 @@
 //!                        ◀──────────────────────  SeccompFd + fd    (seccomp notify only)
 //!  send fd + state to listenerPath
 //!                        ◀──────────────────────  Ready             or Error { errno, msg },
-//!  write --pid-file, state "created", exit                          then _exit(1)
-//!                                                 block on exec.fifo until `berth start`
+//!  write --pid-file, state "created"                                then _exit(1)
+//!  Recorded ───────────────────────────────────▶  withdraw PR_SET_PDEATHSIG
+//!                        ◀──────────────────────  Released
+//!  exit                                           block on exec.fifo until `berth start`
 //!                                                 run startContainer hooks
 //!                                                 execve(process.args)
 //! ```
@@ -92,8 +94,14 @@ pub enum Msg {
         /// The state the parent's hooks got.
         state: State,
     },
-    /// init → parent: the container is built; init waits for `start`.
+    /// init → parent: the container is built.
     Ready,
+    /// parent → init: the record says `created`; init may outlive
+    /// `create` from now on.
+    Recorded,
+    /// init → parent: it no longer dies with `create`, and waits for
+    /// `start`.
+    Released,
     /// exec parent → child: the child is in the container's cgroups; go on
     /// and join its namespaces.
     Go,
