@@ -9,7 +9,7 @@ use std::fs::{self, File};
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 
-use berth_test_harness::parse::{cap_mask, expect_status_field, signal_ignored};
+use berth_test_harness::parse::{cap_mask, expect_status_field, signal_ignored, SESSION_OF_SELF};
 use berth_test_harness::wait::eventually_with;
 use berth_test_harness::{
     berth_only, json, require, temp_dir, unique_id, Bundle, ConsoleSocket, Opts, Runtime,
@@ -304,12 +304,7 @@ fn exec_process_leads_its_own_session() {
     let rt = Runtime::new();
     let b = sleeper();
     let id = running(&rt, &b);
-    let out = sh(
-        &rt,
-        &[],
-        &id,
-        "read -r pid comm state ppid pgrp sid rest </proc/self/stat; echo $pid $pgrp $sid",
-    );
+    let out = sh(&rt, &[], &id, SESSION_OF_SELF);
     let ids: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(ids.len(), 3, "{out}");
     assert_ne!(ids[0], "1", "the exec'd shell is not init: {out}");

@@ -6,7 +6,9 @@ use std::collections::BTreeSet;
 use std::fs::{self, File};
 use std::os::fd::OwnedFd;
 
-use berth_test_harness::parse::{cap_field, cap_mask, expect_status_field, limits, signal_ignored};
+use berth_test_harness::parse::{
+    cap_field, cap_mask, expect_status_field, limits, signal_ignored, SESSION_OF_SELF,
+};
 use berth_test_harness::{json, require, temp_dir, unique_id, Bundle, Opts, Runtime};
 
 fn run_ok(b: Bundle) -> String {
@@ -228,11 +230,6 @@ fn no_new_privileges() {
         );
     }
 }
-
-/// `pid pgrp session` of the shell that runs this (`read` is a builtin,
-/// so /proc/self is the shell).
-const SESSION_OF_SELF: &str =
-    "read -r pid comm state ppid pgrp sid rest </proc/self/stat; echo $pid $pgrp $sid";
 
 #[test]
 fn the_process_leads_its_own_session() {

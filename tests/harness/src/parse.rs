@@ -113,6 +113,11 @@ pub fn cap_field(status: &str, key: &str) -> u64 {
     u64::from_str_radix(v, 16).unwrap_or_else(|e| panic!("{key}: {v:?}: {e}"))
 }
 
+/// A shell line that prints `pid pgrp session` of the shell running it
+/// (`read` is a builtin, so /proc/self is the shell).
+pub const SESSION_OF_SELF: &str =
+    "read -r pid comm state ppid pgrp sid rest </proc/self/stat; echo $pid $pgrp $sid";
+
 /// Whether status text's `SigIgn` mask has signal number `signal`.
 #[track_caller]
 pub fn signal_ignored(status: &str, signal: u32) -> bool {

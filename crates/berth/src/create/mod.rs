@@ -167,14 +167,7 @@ pub fn create(
         send_pidfd(sock, &cleanup.procs)?;
     }
     cleanup.locked()?.save(&record)?;
-    chan.send(&sync::Msg::Recorded)?;
-    let released = match chan.recv()? {
-        Some(sync::Msg::Released) => Ok(()),
-        Some(sync::Msg::Error { msg, .. }) => Err(anyhow::anyhow!(msg)),
-        None => Err(anyhow::anyhow!("init exited before it was released")),
-        Some(other) => Err(anyhow::anyhow!("unexpected message from init: {other:?}")),
-    };
-    released.with_context(|| format!("container {}", opts.id))?;
+    parent::release(&chan).with_context(|| format!("container {}", opts.id))?;
     Ok(Created {
         locked: cleanup.disarm()?,
         record,

@@ -97,6 +97,13 @@ pub fn serve(
     }
 }
 
+/// Tells init the container is recorded as created, and waits until it no
+/// longer dies with us (`Recorded`, `Released`; see `init::lifeline`).
+pub fn release(chan: &Channel) -> anyhow::Result<()> {
+    chan.send(&Msg::Recorded)?;
+    chan.expect(&Msg::Released)
+}
+
 /// `prestart` then `createRuntime` (runc's order), with init's host pid
 /// and status `creating`; then hands init the state for its own hooks.
 fn run_runtime_hooks(

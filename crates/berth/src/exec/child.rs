@@ -48,11 +48,7 @@ fn run(ctx: &ChildContext<'_>) -> anyhow::Result<()> {
     // The parent's forwarding handler is not ours (execve would reset it,
     // but a signal before then must act as usual).
     signals::restore_default(&crate::commands::run::FORWARDED)?;
-    match ctx.chan.recv()? {
-        Some(Msg::Go) => {}
-        None => anyhow::bail!("berth exec exited before the process was started"),
-        other => anyhow::bail!("expected Go from the parent, got {other:?}"),
-    }
+    ctx.chan.expect(&Msg::Go)?;
     if let Some(score) = ctx.process.process.oom_score_adj {
         attrs::set_oom_score_adj(score).context("process.oomScoreAdj")?;
     }

@@ -104,11 +104,7 @@ fn run(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     // waiting for it forever; closed, the wait ends with EOF.
     fds::close_inherited(ctx)?;
     // Not one step of the container's own outside its cgroups.
-    match ctx.chan.recv()? {
-        Some(Msg::CgroupJoined) => {}
-        None => anyhow::bail!("berth create exited while init was starting"),
-        other => anyhow::bail!("expected CgroupJoined from the parent, got {other:?}"),
-    }
+    ctx.chan.expect(&Msg::CgroupJoined)?;
     lifeline::arm(ctx.chan)?;
     namespaces::enter(ctx)?;
     // Asked before any fork: the parent finds the network namespace
@@ -148,11 +144,7 @@ fn finish(ctx: &InitContext<'_>) -> anyhow::Result<Infallible> {
     ctx.chan.send(&Msg::Ready)?;
     // Dying with `create` until it has recorded the container as created:
     // a live init waiting for `start` then always has a `created` record.
-    match ctx.chan.recv()? {
-        Some(Msg::Recorded) => {}
-        None => anyhow::bail!("berth create exited before it recorded the container"),
-        other => anyhow::bail!("expected Recorded from the parent, got {other:?}"),
-    }
+    ctx.chan.expect(&Msg::Recorded)?;
     lifeline::release()?;
     ctx.chan.send(&Msg::Released)?;
     fifo::wait_for_start(ctx)?;

@@ -33,10 +33,7 @@ pub fn enter(ctx: &InitContext<'_>) -> anyhow::Result<()> {
     namespace::unshare(pending & user)?;
     if ctx.plan.creates(NsKind::User) {
         ctx.chan.send(&Msg::IdMapsPlease)?;
-        match ctx.chan.recv()? {
-            Some(Msg::IdMapsDone) => {}
-            other => anyhow::bail!("expected IdMapsDone from the parent, got {other:?}"),
-        }
+        ctx.chan.expect(&Msg::IdMapsDone)?;
     }
     let ipc = NsKind::Ipc.clone_flag();
     namespace::unshare(pending & !user & !ipc)?;
@@ -115,8 +112,5 @@ pub(super) fn request_net_devices(ctx: &InitContext<'_>) -> anyhow::Result<()> {
         return Ok(());
     }
     ctx.chan.send(&Msg::NetDevicesPlease)?;
-    match ctx.chan.recv()? {
-        Some(Msg::NetDevicesDone) => Ok(()),
-        other => anyhow::bail!("expected NetDevicesDone from the parent, got {other:?}"),
-    }
+    ctx.chan.expect(&Msg::NetDevicesDone)
 }

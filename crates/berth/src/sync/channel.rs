@@ -93,6 +93,19 @@ impl Channel {
         }
     }
 
+    /// Waits for `want`, a message without data. Anything else is an
+    /// error: the other side's own `Error` (its message), another message,
+    /// or EOF (every other copy of the socket closed: the other side is
+    /// gone).
+    pub fn expect(&self, want: &Msg) -> anyhow::Result<()> {
+        match self.recv()? {
+            Some(got) if got == *want => Ok(()),
+            Some(Msg::Error { msg, .. }) => Err(anyhow::anyhow!(msg)),
+            Some(other) => anyhow::bail!("expected {want:?}, got {other:?}"),
+            None => anyhow::bail!("the other side exited before {want:?}"),
+        }
+    }
+
     /// The socket, e.g. to hand to a process that must not keep it.
     pub fn fd(&self) -> BorrowedFd<'_> {
         self.fd.as_fd()
@@ -122,6 +135,28 @@ mod tests {
         );
         drop(a);
         assert_eq!(b.recv().expect("recv"), None);
+    }
+
+    #[test]
+    fn expect_takes_only_the_message_it_waits_for() {
+        let (a, b) = pair().expect("pair");
+        a.send(&Msg::Go).expect("send");
+        b.expect(&Msg::Go).expect("Go");
+        a.send(&Msg::Ready).expect("send");
+        let e = b.expect(&Msg::Go).unwrap_err().to_string();
+        assert_eq!(e, "expected Go, got Ready");
+        a.send(&Msg::Error {
+            errno: 2,
+            msg: "exec /bin/nosuch".into(),
+        })
+        .expect("send");
+        assert_eq!(
+            b.expect(&Msg::Go).unwrap_err().to_string(),
+            "exec /bin/nosuch"
+        );
+        drop(a);
+        let e = b.expect(&Msg::Go).unwrap_err().to_string();
+        assert_eq!(e, "the other side exited before Go");
     }
 
     #[test]
