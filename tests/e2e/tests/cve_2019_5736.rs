@@ -101,7 +101,14 @@ fn proc_self_exe_exec_cannot_overwrite_the_runtime() {
 
     // The exec'd runtime blocks opening its --log FIFO until A has its
     // exe open; it then fails (no such container) and exits.
-    rt.exec(&[&a_id, "/proc/self/exe", "--log", "/shared/log", "state", "exe-marker"]);
+    rt.exec(&[
+        &a_id,
+        "/proc/self/exe",
+        "--log",
+        "/shared/log",
+        "state",
+        "exe-marker",
+    ]);
 
     let out = rt.wait_output(&a_id, "finished");
     rt.wait_status(&a_id, "stopped");
