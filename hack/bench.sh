@@ -15,8 +15,9 @@
 #   (c) peak RSS of the runtime command during `create` and during `run`, max of
 #       10 untimed samples, as `/usr/bin/time -f %M` reports it (ru_maxrss from
 #       wait4: the runtime process and the children it reaps itself)
-#   (d) what berth's sealed re-exec costs: `create` of an invalid id (re-execs,
-#       then fails) against `state` of it (fails without one), medians of 100
+#   (d) what sealing berth's binary costs (docs/security.md): `create` of an
+#       invalid id (seals, then fails) against `state` of it (fails without
+#       sealing), medians of 100
 # The runtimes alternate (round-robin, rotating who goes first), so machine drift
 # hits all alike. A Python helper does the timing: it is a child subreaper, so the
 # container's init is reparented to it and it waits for the exit with waitpid()
@@ -399,8 +400,8 @@ try:
             except Failed as e:
                 failed[n] = str(e)
         progress(f"RSS samples {k + 1}/{RSS_SAMPLES}")
-    # berth's sealed re-exec: `create` of an invalid id re-execs, then fails
-    # at once; `state` of it fails the same way without the re-exec.
+    # Sealing berth's binary: `create` of an invalid id seals, then fails at
+    # once; `state` of it fails the same way without sealing.
     if "berth" in names and "berth" not in failed:
         for k in range(SEAL_SAMPLES):
             sealed.append(timed("berth", "create", "--bundle", bundle, "bad/id"))
@@ -480,9 +481,9 @@ for n in names:
           f"{ratio(n, rrss, max) if r else '    -':>7}")
 if sealed and plain:
     print()
-    print(f"(d) berth's sealed re-exec (docs/security.md), medians of {SEAL_SAMPLES}: `create` of an invalid id")
-    print(f"    {ms(med(sealed)).strip()} ms (re-execs, then fails), `state` of it {ms(med(plain)).strip()} ms (fails at once):")
-    print(f"    {ms(med(sealed) - med(plain)).strip()} ms per create or run")
+    print(f"(d) sealing berth's binary (docs/security.md), medians of {SEAL_SAMPLES}: `create` of an invalid id")
+    print(f"    {ms(med(sealed)).strip()} ms (seals, then fails), `state` of it {ms(med(plain)).strip()} ms (fails at once):")
+    print(f"    {ms(med(sealed) - med(plain)).strip()} ms per create, run or exec")
 for n, why in failed.items():
     print(f"\n{n} FAILED (dropped from the remaining rounds): {why}")
 sys.exit(1 if failed else 0)

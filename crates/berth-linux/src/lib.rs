@@ -13,6 +13,7 @@ pub mod clone;
 pub mod cred;
 pub mod devices;
 pub mod error;
+pub mod exe_remap;
 pub mod fd;
 pub mod idmap;
 pub mod lsm;

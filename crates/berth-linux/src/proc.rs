@@ -30,11 +30,17 @@ impl Stat {
     }
 }
 
-/// Parses the text of a `/proc/<pid>/stat` file.
-pub fn parse_stat(text: &str) -> Option<Stat> {
+/// The fields of a `/proc/<pid>/stat` text from field 3 (the state) on,
+/// so that field `n` (counted from 1, as proc(5) does) is `[n - 3]`.
+pub fn stat_fields(text: &str) -> Option<Vec<&str>> {
     // comm (field 2) may contain spaces and parentheses: split after the last ')'.
     let rest = &text[text.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some(rest.split_whitespace().collect())
+}
+
+/// Parses the text of a `/proc/<pid>/stat` file.
+pub fn parse_stat(text: &str) -> Option<Stat> {
+    let fields = stat_fields(text)?;
     Some(Stat {
         state: fields.first()?.chars().next()?,
         threads: fields.get(17)?.parse().ok()?,

@@ -14,13 +14,14 @@
 //!
 //! Copying costs: ~5 ms of sendfile for berth's 3.5 MB, and as much again
 //! to free the pages at exit. Where berth may mount (root, Linux 5.12+) it
-//! does what runc 1.2 does instead and costs almost nothing: a detached,
-//! read-only bind mount of the binary (`open_tree(OPEN_TREE_CLONE)` +
-//! `mount_setattr(MOUNT_ATTR_RDONLY)`) is exec'd through its fd. It is
-//! attached nowhere, so no namespace can remount it, and every path to the
-//! file that `/proc/<pid>/exe` gives goes through that mount: opening it
-//! for writing fails with EROFS. A binary already on a read-only mount
-//! needs neither. The memfd copy is the fallback (rootless, old kernels).
+//! uses a detached, read-only bind mount of the binary instead
+//! (`open_tree(OPEN_TREE_CLONE)` + `mount_setattr(MOUNT_ATTR_RDONLY)`). It
+//! is attached nowhere, so no namespace can remount it, and every path to
+//! the file that `/proc/<pid>/exe` gives goes through that mount: opening
+//! it for writing fails with EROFS. The process moves onto it in place
+//! ([`crate::exe_remap`]); should that fail, it execs through the mount's
+//! fd, as runc 1.2 does. A binary already on a read-only mount needs
+//! neither. The memfd copy is the fallback (rootless, old kernels).
 
 use std::convert::Infallible;
 use std::ffi::{CString, OsString};
@@ -44,9 +45,10 @@ const SEALS: libc::c_int =
 const MFD_EXEC: libc::c_uint = 0x0010;
 
 /// Returns at once when the running binary is a sealed copy or on a
-/// read-only mount; otherwise execs itself, with the same arguments and
-/// environment, from a read-only bind mount or a sealed memfd copy
-/// (returning only on failure).
+/// read-only mount, and after moving the process onto a read-only bind
+/// mount of its binary; otherwise execs itself, with the same arguments
+/// and environment, from that mount or a sealed memfd copy (returning only
+/// on failure).
 pub fn ensure_sealed() -> SysResult<()> {
     let exe = open_self_exe()?;
     if seals_of(&exe).is_some_and(|s| s & SEALS == SEALS) || on_readonly_mount(&exe) {
@@ -54,6 +56,9 @@ pub fn ensure_sealed() -> SysResult<()> {
     }
     if let Some(ro) = readonly_clone() {
         drop(exe);
+        if crate::exe_remap::remap_onto(&ro).is_ok() && runs_from_readonly() {
+            return Ok(());
+        }
         // Should the exec itself fail, the copy below still protects us.
         let _ = exec_fd(&ro);
         tracing::debug!("exec from a read-only bind mount failed; copying");
@@ -65,6 +70,11 @@ pub fn ensure_sealed() -> SysResult<()> {
     let copy = sealed_copy(&exe)?;
     drop(exe);
     match exec_fd(&copy)? {}
+}
+
+/// Whether `/proc/self/exe` now opens on a read-only mount.
+fn runs_from_readonly() -> bool {
+    open_self_exe().is_ok_and(|exe| on_readonly_mount(&exe))
 }
 
 /// Whether `fd`'s mount is read-only (`ST_RDONLY`).

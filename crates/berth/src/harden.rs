@@ -1,6 +1,6 @@
-//! What `create` and `run` do before anything else: drop the fds the
-//! caller left open, and re-execute from a sealed copy of the binary; and
-//! the check of the state root every command makes.
+//! What `create`, `run` and `exec` do before anything else: drop the fds
+//! the caller left open, and run from a read-only view of the binary (or a
+//! sealed copy); and the check of the state root every command makes.
 //!
 //! Both happen before the config is even read, so nothing of the container
 //! is ever resolved while a caller's fd is open, and no process of berth
@@ -15,13 +15,17 @@ use berth_linux::{fd, sealed};
 
 use crate::cli::Command;
 
-/// For `create` and `run`: closes every fd above stdio and
-/// `--preserve-fds`, then re-execs from a sealed memfd unless already
-/// running from one. Other commands start nothing a container can see.
+/// For `create`, `run` and `exec`: closes every fd above stdio and
+/// `--preserve-fds`, then moves onto a read-only view of the binary (or
+/// re-execs from a sealed copy) unless already running from one. These are the commands whose clones become container
+/// processes: an `exec` of `/proc/self/exe` runs the exec child's own
+/// binary inside the container. Other commands start nothing a container
+/// can see.
 pub fn before(command: &Command) -> anyhow::Result<()> {
     let preserve = match command {
         Command::Create(args) => args.flags.preserve_fds,
         Command::Run(args) => args.flags.preserve_fds,
+        Command::Exec(args) => args.preserve_fds,
         _ => return Ok(()),
     };
     let first = i32::try_from(preserve)
@@ -29,7 +33,7 @@ pub fn before(command: &Command) -> anyhow::Result<()> {
         .and_then(|n| n.checked_add(3))
         .context("--preserve-fds: too large")?;
     fd::close_from_except(first, &[]).context("close inherited fds")?;
-    sealed::ensure_sealed().context("re-exec from a sealed copy of berth")
+    sealed::ensure_sealed().context("run from a sealed copy of berth")
 }
 
 /// The state root (`--root`), when it exists, must be a real directory

@@ -2,7 +2,9 @@
 //! its init exec the runtime's own binary inside the container; another
 //! process of that pid namespace keeps an fd of `/proc/<pid>/exe` and, once
 //! the runtime process is gone, writes through it to the host's binary.
-//! The runtime must run from a copy nobody can modify.
+//! `exec` of `/proc/self/exe` (the CVE's original form, `docker exec`)
+//! does the same through the runtime's exec child. The runtime must run
+//! from a copy nobody can modify.
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::fs;
@@ -23,6 +25,11 @@ const ATTACKER: &str = "mkfifo /shared/log; m=exe-mark; m=${m}er; echo ready; \
     if (echo payload >>/proc/$$/fd/3) 2>/dev/null; then echo write-ok; else echo write-denied; fi; \
     echo finished";
 
+/// `bundle` with the host directory `dir` bound read-write at /shared.
+fn with_shared(bundle: Bundle, dir: &Path) -> Bundle {
+    bundle.mount("/shared", "bind", dir.to_str().unwrap(), &["rbind", "rw"])
+}
+
 #[test]
 fn proc_self_exe_entrypoint_cannot_overwrite_the_runtime() {
     require!(root);
@@ -32,14 +39,7 @@ fn proc_self_exe_entrypoint_cannot_overwrite_the_runtime() {
     let rt = Runtime::new();
     let binary_before = fs::read(rt.bin()).expect("read runtime binary");
     let shared = temp_dir("berth-e2e-shared");
-    let bind = |b: Bundle| {
-        b.mount(
-            "/shared",
-            "bind",
-            shared.path().to_str().unwrap(),
-            &["rbind", "rw"],
-        )
-    };
+    let bind = |b: Bundle| with_shared(b, shared.path());
     let a = bind(Bundle::busybox()).sh(ATTACKER);
     let a_id = unique_id();
     rt.create(&a_id, &a, &[]).ok();
@@ -73,13 +73,57 @@ fn proc_self_exe_entrypoint_cannot_overwrite_the_runtime() {
         out.contains("write-denied") && !out.contains("write-ok"),
         "a container wrote through /proc/<pid>/exe of the runtime:\n{out}"
     );
-    assert_eq!(
-        fs::read(rt.bin()).expect("read runtime binary"),
-        binary_before,
+    assert!(
+        fs::read(rt.bin()).expect("read runtime binary") == binary_before,
         "the runtime binary changed"
     );
     rt.delete(&b_id, true).ok();
     rt.delete(&a_id, false).ok();
     rt.assert_no_residue(&a_id);
     rt.assert_no_residue(&b_id);
+}
+
+/// The same attack through `exec`: the process `exec` starts is
+/// `/proc/self/exe`, so the runtime's exec child runs its own binary
+/// inside the container, where A waits for it.
+#[test]
+fn proc_self_exe_exec_cannot_overwrite_the_runtime() {
+    require!(root);
+    berth_only!("runc cannot run inside the busybox rootfs (dynamic binary)");
+    let rt = Runtime::new();
+    let binary_before = fs::read(rt.bin()).expect("read runtime binary");
+    let shared = temp_dir("berth-e2e-shared");
+    let a = with_shared(Bundle::busybox(), shared.path()).sh(ATTACKER);
+    let a_id = unique_id();
+    rt.create(&a_id, &a, &[]).ok();
+    rt.start(&a_id).ok();
+    rt.wait_output(&a_id, "ready");
+
+    // The exec'd runtime blocks opening its --log FIFO until A has its
+    // exe open; it then fails (no such container) and exits.
+    rt.exec(&[
+        &a_id,
+        "/proc/self/exe",
+        "--log",
+        "/shared/log",
+        "state",
+        "exe-marker",
+    ]);
+
+    let out = rt.wait_output(&a_id, "finished");
+    rt.wait_status(&a_id, "stopped");
+    assert!(
+        out.contains("opened"),
+        "A never held the exe of the exec'd process:\n{out}"
+    );
+    assert!(
+        out.contains("write-denied") && !out.contains("write-ok"),
+        "a container wrote through /proc/<pid>/exe of the runtime's exec:\n{out}"
+    );
+    assert!(
+        fs::read(rt.bin()).expect("read runtime binary") == binary_before,
+        "the runtime binary changed"
+    );
+    rt.delete(&a_id, false).ok();
+    rt.assert_no_residue(&a_id);
 }
