@@ -65,6 +65,28 @@ pub fn is_same_live_process(pid: Pid, start_time: u64) -> SysResult<bool> {
     Ok(stat(pid)?.is_some_and(|s| !s.exited() && s.start_time == start_time))
 }
 
+/// `PF_EXITING` (linux/sched.h) in field 9 of `/proc/<pid>/stat`.
+const PF_EXITING: u64 = 0x4;
+
+/// Whether `pid` has begun to exit (or is gone): during `exit(2)` the
+/// kernel tears down the process's files, root and namespaces before it
+/// becomes a zombie, so `/proc/<pid>/root` can vanish while its pidfd
+/// does not yet poll readable.
+pub fn is_exiting(pid: Pid) -> bool {
+    let text = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(text) => text,
+        Err(_) => return true,
+    };
+    let Some(fields) = stat_fields(&text) else {
+        return false;
+    };
+    let dead = fields
+        .first()
+        .is_some_and(|s| matches!(*s, "Z" | "X" | "x"));
+    let flags = fields.get(9 - 3).and_then(|f| f.parse::<u64>().ok());
+    dead || flags.is_some_and(|f| f & PF_EXITING != 0)
+}
+
 /// The number of threads of the calling process.
 pub fn thread_count() -> SysResult<u64> {
     let path = PathBuf::from("/proc/self/stat");

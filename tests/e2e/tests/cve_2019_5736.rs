@@ -25,6 +25,27 @@ const ATTACKER: &str = "mkfifo /shared/log; m=exe-mark; m=${m}er; echo ready; \
     if (echo payload >>/proc/$$/fd/3) 2>/dev/null; then echo write-ok; else echo write-denied; fi; \
     echo finished";
 
+/// Waits for attacker A (`a_id`) to finish, and checks it held the exe of
+/// `victim`, could not write through it, and the runtime binary is still
+/// `binary_before`.
+#[track_caller]
+fn assert_attack_failed(rt: &Runtime, a_id: &str, binary_before: &[u8], victim: &str) {
+    let out = rt.wait_output(a_id, "finished");
+    rt.wait_status(a_id, "stopped");
+    assert!(
+        out.contains("opened"),
+        "A never held the exe of {victim}:\n{out}"
+    );
+    assert!(
+        out.contains("write-denied") && !out.contains("write-ok"),
+        "a container wrote through /proc/<pid>/exe of {victim}:\n{out}"
+    );
+    assert!(
+        fs::read(rt.bin()).expect("read runtime binary") == binary_before,
+        "the runtime binary changed"
+    );
+}
+
 /// `bundle` with the host directory `dir` bound read-write at /shared.
 fn with_shared(bundle: Bundle, dir: &Path) -> Bundle {
     bundle.mount("/shared", "bind", dir.to_str().unwrap(), &["rbind", "rw"])
@@ -63,20 +84,7 @@ fn proc_self_exe_entrypoint_cannot_overwrite_the_runtime() {
     rt.create(&b_id, &b, &[]).ok();
     rt.start(&b_id).ok();
 
-    let out = rt.wait_output(&a_id, "finished");
-    rt.wait_status(&a_id, "stopped");
-    assert!(
-        out.contains("opened"),
-        "A never held the exe of B's entrypoint:\n{out}"
-    );
-    assert!(
-        out.contains("write-denied") && !out.contains("write-ok"),
-        "a container wrote through /proc/<pid>/exe of the runtime:\n{out}"
-    );
-    assert!(
-        fs::read(rt.bin()).expect("read runtime binary") == binary_before,
-        "the runtime binary changed"
-    );
+    assert_attack_failed(&rt, &a_id, &binary_before, "B's entrypoint");
     rt.delete(&b_id, true).ok();
     rt.delete(&a_id, false).ok();
     rt.assert_no_residue(&a_id);
@@ -110,20 +118,7 @@ fn proc_self_exe_exec_cannot_overwrite_the_runtime() {
         "exe-marker",
     ]);
 
-    let out = rt.wait_output(&a_id, "finished");
-    rt.wait_status(&a_id, "stopped");
-    assert!(
-        out.contains("opened"),
-        "A never held the exe of the exec'd process:\n{out}"
-    );
-    assert!(
-        out.contains("write-denied") && !out.contains("write-ok"),
-        "a container wrote through /proc/<pid>/exe of the runtime's exec:\n{out}"
-    );
-    assert!(
-        fs::read(rt.bin()).expect("read runtime binary") == binary_before,
-        "the runtime binary changed"
-    );
+    assert_attack_failed(&rt, &a_id, &binary_before, "the exec'd process");
     rt.delete(&a_id, false).ok();
     rt.assert_no_residue(&a_id);
 }

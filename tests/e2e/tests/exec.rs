@@ -671,3 +671,35 @@ fn exec_gets_inits_root_without_pivot_root_or_a_mount_namespace() {
     assert_same_root(&rt, &id);
     finish(&rt, &id);
 }
+
+/// An exec racing its container's end: init is killed while the exec
+/// starts, at offsets spread over the exec's first milliseconds. Each exec
+/// must either run (exit 0, or 137 when the pid namespace's end killed
+/// its process) or say the container is stopped; never a bare system
+/// call error from the moment init vanished.
+#[test]
+fn exec_racing_the_containers_end_says_it_is_stopped() {
+    require!(root);
+    berth_only!("runc 1.1.5 words this race in its own ways");
+    let rt = Runtime::new();
+    let b = sleeper();
+    let mut unclear = Vec::new();
+    for i in 0..40u64 {
+        let id = running(&rt, &b);
+        let exec = rt.spawn_cmd(&["exec", &id, "true"], Opts::default());
+        std::thread::sleep(std::time::Duration::from_micros((i * 97) % 3000));
+        rt.kill(&id, Some("KILL")).ok();
+        let out = exec.wait();
+        let ran = matches!(out.code(), Some(0 | 137));
+        if !ran && !out.stderr.contains("it is stopped") {
+            unclear.push(format!("{:?}: {}", out.code(), out.stderr.trim()));
+        }
+        rt.wait_status(&id, "stopped");
+        finish(&rt, &id);
+    }
+    assert!(
+        unclear.is_empty(),
+        "unclear exec failures:\n{}",
+        unclear.join("\n")
+    );
+}

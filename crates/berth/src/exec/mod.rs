@@ -39,7 +39,7 @@ pub fn exec(store: &Store, args: &ExecArgs) -> anyhow::Result<i32> {
     let locked = store.lock(id)?;
     let record = locked.record()?;
     match status::derive(&record, &locked.fifo_path()) {
-        Status::Stopped => bail!("cannot exec in container {id}: it is stopped"),
+        Status::Stopped => return Err(target::stopped(id)),
         Status::Creating => bail!("cannot exec in container {id}: it is still being created"),
         _ => {}
     }
@@ -72,11 +72,18 @@ pub fn exec(store: &Store, args: &ExecArgs) -> anyhow::Result<i32> {
         // signal while it starts is not lost (the children reset it).
         berth_linux::signals::catch(&crate::commands::run::FORWARDED)?;
     }
-    let child = parent::spawn(&ctx)?;
+    let child = parent::spawn(&ctx);
     // Only the child may hold its end now: EOF must mean it is gone.
     drop(child_chan);
-    let started = parent::serve(&target, &chan, child, console.as_ref(), !args.detach)
-        .with_context(|| format!("container {id}"))?;
+    let started = child
+        .and_then(|child| parent::serve(&target, &chan, child, console.as_ref(), !args.detach))
+        // init may have ended meanwhile (setns of its pidfd: ESRCH…).
+        .map_err(|err| {
+            match target::gone(&target.pidfd, nix::unistd::Pid::from_raw(record.pid)) {
+                true => target::stopped(id),
+                false => err.context(format!("container {id}")),
+            }
+        })?;
     if let Some(path) = &args.pid_file {
         crate::create::write_pid_file(path, started.pid.as_raw())?;
     }

@@ -28,16 +28,46 @@ pub struct Target {
     pub setgroups_allowed: bool,
 }
 
+/// The error of an exec into a container whose init is gone.
+pub fn stopped(id: &str) -> anyhow::Error {
+    anyhow::anyhow!("cannot exec in container {id}: it is stopped")
+}
+
+/// Whether init (`pidfd`, `pid`) has exited or is exiting.
+pub fn gone(pidfd: &OwnedFd, pid: Pid) -> bool {
+    pidfd::has_exited(pidfd) || proc::is_exiting(pid)
+}
+
 /// Pins the container's init and reads what the child must join.
 /// `sub_cgroups` are `--cgroup` values (`[controller:]path`).
 pub fn open_target(record: &Record, sub_cgroups: &[String]) -> anyhow::Result<Target> {
     let pid = Pid::from_raw(record.pid);
-    let not_running = || anyhow::anyhow!("cannot exec in container {}: it is stopped", record.id);
-    let pidfd = pidfd::open(pid).map_err(|_| not_running())?;
+    let pidfd = pidfd::open(pid).map_err(|_| stopped(&record.id))?;
     // Only now that the pidfd pins it is the start time worth checking.
     if !proc::is_same_live_process(pid, record.start_time)? {
-        return Err(not_running());
+        return Err(stopped(&record.id));
     }
+    // init may still end at any moment: a failure then means that, not
+    // the system call that noticed it (`/proc/<pid>/root` gone…).
+    match read_target(pid, sub_cgroups) {
+        Ok((ns_flags, root, cgroups, setgroups_allowed)) => Ok(Target {
+            pidfd,
+            ns_flags,
+            root,
+            cgroups,
+            setgroups_allowed,
+        }),
+        Err(_) if gone(&pidfd, pid) => Err(stopped(&record.id)),
+        Err(err) => Err(err),
+    }
+}
+
+/// What `/proc/<pid>` says the child joins: the fields of [`Target`]
+/// after the pidfd, in their order.
+fn read_target(
+    pid: Pid,
+    sub_cgroups: &[String],
+) -> anyhow::Result<(u64, OwnedFd, Vec<Membership>, bool)> {
     let root_path = format!("/proc/{pid}/root");
     let root = open(
         root_path.as_str(),
@@ -50,13 +80,12 @@ pub fn open_target(record: &Record, sub_cgroups: &[String]) -> anyhow::Result<Ta
     for spec in sub_cgroups {
         apply_sub_cgroup(&mut cgroups, spec)?;
     }
-    Ok(Target {
-        pidfd,
-        ns_flags: namespace::differing(pid)?,
+    Ok((
+        namespace::differing(pid)?,
         root,
         cgroups,
-        setgroups_allowed: setgroups.trim() != "deny",
-    })
+        setgroups.trim() != "deny",
+    ))
 }
 
 /// Whether any of the container's cgroups is frozen.

@@ -322,6 +322,15 @@ mod tests {
         }
     }
 
+    /// A store in a temp dir holding container `c1`, created and saved.
+    fn store_with_c1() -> (tempfile::TempDir, Store, Locked) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(tmp.path().join("root"));
+        let c = store.create("c1").expect("create");
+        c.save(&record("c1")).expect("save");
+        (tmp, store, c)
+    }
+
     #[test]
     fn create_save_load_list_destroy() {
         let tmp = tempfile::tempdir().expect("tempdir");
@@ -338,10 +347,7 @@ mod tests {
 
     #[test]
     fn a_later_save_replaces_the_record_and_leaves_no_temp_file() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let store = Store::new(tmp.path().join("root"));
-        let c = store.create("c1").expect("create");
-        c.save(&record("c1")).expect("first save");
+        let (_tmp, store, c) = store_with_c1();
         let mut later = record("c1");
         later.pid = 4242;
         c.save(&later).expect("second save");
@@ -358,10 +364,7 @@ mod tests {
 
     #[test]
     fn lock_never_makes_the_lock_file_again() {
-        let tmp = tempfile::tempdir().expect("tempdir");
-        let store = Store::new(tmp.path().join("root"));
-        let c = store.create("c1").expect("create");
-        c.save(&record("c1")).expect("save");
+        let (_tmp, store, c) = store_with_c1();
         let dir = c.dir().to_path_buf();
         drop(c);
         // What a `delete` that another command waited for has done by the
