@@ -21,6 +21,7 @@ pub mod mount;
 pub mod namespace;
 pub mod net;
 pub mod netdev;
+pub mod openat2;
 pub mod pidfd;
 pub mod proc;
 pub mod procfs;

@@ -16,7 +16,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::fcntl::{open, openat2, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{open, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{fstat, Mode};
 use nix::sys::statfs::{fstatfs, PROC_SUPER_MAGIC};
 
@@ -69,7 +69,8 @@ impl ProcFs {
                     | ResolveFlag::RESOLVE_NO_MAGICLINKS
                     | ResolveFlag::RESOLVE_NO_XDEV,
             );
-        let me = openat2(self.root.as_fd(), "self", how).op_at("open", Path::new("/proc/self"))?;
+        let me = crate::openat2::open(self.root.as_fd(), "self", how)
+            .op_at("open", Path::new("/proc/self"))?;
         beneath(&me, rel, flags, &display)
     }
 
@@ -95,7 +96,7 @@ fn beneath(dir: &OwnedFd, rel: &Path, flags: OFlag, display: &Path) -> SysResult
                 | ResolveFlag::RESOLVE_NO_MAGICLINKS
                 | ResolveFlag::RESOLVE_NO_XDEV,
         );
-    let fd = openat2(dir.as_fd(), rel, how).op_at("open", display)?;
+    let fd = crate::openat2::open(dir.as_fd(), rel, how).op_at("open", display)?;
     on_procfs(&fd, display)?;
     Ok(fd)
 }

@@ -491,3 +491,34 @@ fn create_without_process_succeeds_and_start_refuses() {
     rt.delete(&id, true).ok();
     rt.assert_no_residue(&id);
 }
+
+/// A `delete --force` racing a `run -d` of the same id, sent at offsets
+/// stepping through the run's first 2 ms: the run either claims the id first,
+/// and the delete then waits for it and removes the container, or the
+/// delete finds nothing. The run never fails, and nothing is left.
+#[test]
+fn delete_force_racing_a_create_of_the_same_id() {
+    require!(root);
+    berth_only!(
+        "runc 1.1.5's delete removes a state directory without state.json, which its create \
+         writes last: most racing runs fail (\"unable to store init state\")"
+    );
+    let rt = Runtime::new();
+    let b = sleeping_bundle();
+    let mut failed = Vec::new();
+    // The window where a bare directory could be seen is microseconds
+    // wide: the offsets step by 7 us.
+    for i in 0..300u64 {
+        let id = unique_id();
+        let run = rt.spawn_run(&id, &b, &["-d"], berth_test_harness::Opts::default());
+        std::thread::sleep(std::time::Duration::from_micros(i * 7));
+        rt.delete(&id, true).ok();
+        let out = run.wait();
+        if out.code() != Some(0) {
+            failed.push(format!("{:?}: {}", out.code(), out.stderr.trim()));
+        }
+        rt.delete(&id, true).ok();
+        rt.assert_no_residue(&id);
+    }
+    assert!(failed.is_empty(), "runs failed:\n{}", failed.join("\n"));
+}

@@ -10,10 +10,11 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::path::{Component, Path, PathBuf};
 
 use nix::errno::Errno;
-use nix::fcntl::{open, openat, openat2, readlinkat, OFlag, OpenHow, ResolveFlag};
+use nix::fcntl::{open, openat, readlinkat, OFlag, OpenHow, ResolveFlag};
 use nix::sys::stat::{mkdirat, Mode};
 
 use crate::error::{Op, SysError, SysResult};
+use crate::openat2::open as openat2;
 
 /// What to create when the path does not exist yet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,17 +9,19 @@ use crate::commands::kill::signal_init;
 use crate::commands::state::hook_state;
 use crate::container::Container;
 use crate::hooks;
-use crate::state::{Locked, Record, Store, StoreError};
+use crate::state::{Locked, Record, Store};
 
 /// Deletes a stopped container; with `--force` any container, and a
 /// missing one is then no error (runc's rule).
 pub fn run(store: &Store, args: &DeleteArgs) -> anyhow::Result<()> {
-    let locked = match store.lock(&args.id) {
-        Err(StoreError::NotFound(_)) if args.force => {
-            // Perhaps a directory a crashed create left without a record.
-            return Ok(store.remove_leftover(&args.id)?);
+    let locked = if args.force {
+        // Also clears what a crashed create left without a record.
+        match store.lock_for_delete(&args.id)? {
+            Some(locked) => locked,
+            None => return Ok(()),
         }
-        other => other?,
+    } else {
+        store.lock(&args.id)?
     };
     let record = locked.record()?;
     match crate::container::derive(&record, &locked.fifo_path()) {

@@ -6,7 +6,11 @@
 //! serialise per container. POSIX locks belong to the process and are not
 //! inherited by the cloned init, which must never hold a lock `start`
 //! waits for. Readers (`state`, `list`) need no lock: `state.json` is
-//! replaced by rename(2), so it is always whole.
+//! replaced by an exchange or rename (renameat2(2)), so it is always whole.
+//!
+//! A container's directory appears under its id only with its lock file
+//! already held by `create` (made as `creating:ID:PID`, then renamed into
+//! place): nothing ever finds it bare.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
@@ -14,7 +18,8 @@ use std::os::fd::AsFd;
 use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
-use nix::fcntl::{fcntl, FcntlArg};
+use nix::errno::Errno;
+use nix::fcntl::{fcntl, renameat2, FcntlArg, RenameFlags, AT_FDCWD};
 
 use super::id::{self, InvalidId};
 use super::record::Record;
@@ -63,7 +68,7 @@ pub struct Store {
 pub struct Locked {
     id: String,
     dir: PathBuf,
-    _lock: File,
+    lock_file: File,
 }
 
 impl Store {
@@ -88,8 +93,13 @@ impl Store {
         Ok(self.root.join(id))
     }
 
-    /// Claims `id`: makes its directory (mkdir is the atomic claim, so two
-    /// creates of one id cannot both succeed) and locks it.
+    /// Claims `id` and locks it. The directory is made under a name no id
+    /// can have (`creating:ID:PID`; ids have no `:`), locked, and renamed
+    /// into place with `RENAME_NOREPLACE`, the atomic claim: two creates of
+    /// one id cannot both succeed. Made in place, it would be bare for a
+    /// moment, and a `delete -f` of the id then takes it for a crashed
+    /// create's leftover and removes it under us. A filesystem without
+    /// `RENAME_NOREPLACE` gets the `mkdir` in place.
     pub fn create(&self, id: &str) -> Result<Locked, StoreError> {
         let dir = self.dir(id)?;
         fs::DirBuilder::new()
@@ -97,13 +107,54 @@ impl Store {
             .mode(0o700)
             .create(&self.root)
             .map_err(io_err("create", &self.root))?;
-        match fs::DirBuilder::new().mode(0o711).create(&dir) {
+        let temp = self
+            .root
+            .join(format!("{}{}", claim_prefix(id), std::process::id()));
+        let make = || fs::DirBuilder::new().mode(0o711).create(&temp);
+        match make() {
+            // Left by a create killed mid-way whose pid we now have.
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                return Err(StoreError::Exists(id.to_string()))
+                fs::remove_dir_all(&temp).map_err(io_err("remove", &temp))?;
+                make()
             }
-            other => other.map_err(io_err("create", &dir))?,
+            other => other,
         }
-        Locked::acquire(id, dir, true)
+        .map_err(io_err("create", &temp))?;
+        let claimed =
+            Locked::acquire(id, temp.clone(), true).and_then(|mut locked| {
+                match renameat2(
+                    AT_FDCWD,
+                    &temp,
+                    AT_FDCWD,
+                    &dir,
+                    RenameFlags::RENAME_NOREPLACE,
+                ) {
+                    Ok(()) => {
+                        locked.dir = dir.clone();
+                        Ok(Some(locked))
+                    }
+                    Err(Errno::EEXIST | Errno::ENOTEMPTY) => {
+                        Err(StoreError::Exists(id.to_string()))
+                    }
+                    Err(Errno::EINVAL) => Ok(None),
+                    Err(e) => Err(io_err("rename", &dir)(e.into())),
+                }
+            });
+        if !matches!(claimed, Ok(Some(_))) {
+            let _ = fs::remove_dir_all(&temp);
+        }
+        match claimed? {
+            Some(locked) => Ok(locked),
+            None => {
+                match fs::DirBuilder::new().mode(0o711).create(&dir) {
+                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                        return Err(StoreError::Exists(id.to_string()))
+                    }
+                    other => other.map_err(io_err("create", &dir))?,
+                }
+                Locked::acquire(id, dir, true)
+            }
+        }
     }
 
     /// Locks an existing container (waiting for another command to finish).
@@ -113,8 +164,9 @@ impl Store {
             return Err(StoreError::NotFound(id.to_string()));
         }
         let locked = Locked::acquire(id, dir, false)?;
-        // The container may have been deleted while we waited.
-        if !locked.state_path().exists() {
+        // The container may have been deleted while we waited (and its id
+        // taken again: then the lock we hold is the old directory's).
+        if !locked.is_current() || !locked.state_path().exists() {
             return Err(StoreError::NotFound(id.to_string()));
         }
         Ok(locked)
@@ -141,15 +193,76 @@ impl Store {
         Ok(ids.iter().filter_map(|id| self.load(id).ok()).collect())
     }
 
-    /// Removes the directory of a container that has no usable record
-    /// (`delete --force` after a create that died mid-way).
-    pub fn remove_leftover(&self, id: &str) -> Result<(), StoreError> {
+    /// For `delete --force`: locks the container when it has a record;
+    /// otherwise removes what a create that died mid-way left of `id` (its
+    /// directory without a record, claims whose creator is gone; see
+    /// [`Store::create`]) and returns `None`. The directory is removed only
+    /// while we hold its lock: a live create holds it until its record is
+    /// saved or its directory is gone, so a create in progress is waited
+    /// for, never removed under it.
+    pub fn lock_for_delete(&self, id: &str) -> Result<Option<Locked>, StoreError> {
         let dir = self.dir(id)?;
-        match fs::remove_dir_all(&dir) {
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            other => other.map_err(io_err("remove", &dir)),
+        self.remove_abandoned_claims(id)?;
+        if !dir.is_dir() {
+            return Ok(None);
         }
+        let locked = match Locked::acquire(id, dir.clone(), false) {
+            Ok(locked) => locked,
+            // No lock file: only a berth before claims, or a filesystem
+            // without RENAME_NOREPLACE, made a directory bare.
+            Err(StoreError::NotFound(_)) => return remove_dir(&dir).map(|()| None),
+            Err(e) => return Err(e),
+        };
+        if !locked.is_current() {
+            // Removed while we waited, perhaps made anew since: not ours.
+            return Ok(None);
+        }
+        if locked.state_path().exists() {
+            return Ok(Some(locked));
+        }
+        remove_dir(&dir)?;
+        Ok(None)
     }
+
+    /// Removes the claims of `id` whose create no longer runs.
+    fn remove_abandoned_claims(&self, id: &str) -> Result<(), StoreError> {
+        let prefix = claim_prefix(id);
+        let abandoned = fs::read_dir(&self.root)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok()?.file_name().into_string().ok())
+            .filter(|name| {
+                name.strip_prefix(&prefix)
+                    .and_then(|pid| pid.parse::<i32>().ok())
+                    .is_some_and(|pid| !process_exists(pid))
+            });
+        for name in abandoned {
+            remove_dir(&self.root.join(name))?;
+        }
+        Ok(())
+    }
+}
+
+/// `remove_dir_all`, where a directory already gone is no error.
+fn remove_dir(dir: &Path) -> Result<(), StoreError> {
+    match fs::remove_dir_all(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        other => other.map_err(io_err("remove", dir)),
+    }
+}
+
+/// `create` of `id` makes its directory as this prefix plus its pid, then
+/// renames it into place.
+fn claim_prefix(id: &str) -> String {
+    format!("creating:{id}:")
+}
+
+/// Whether a process `pid` exists (signal 0 reaches it or is refused).
+fn process_exists(pid: i32) -> bool {
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(Errno::ESRCH)
+    )
 }
 
 /// The exec fifo of the container whose directory is `dir`: present from
@@ -219,13 +332,25 @@ impl Locked {
         Ok(Locked {
             id: id.to_string(),
             dir,
-            _lock: file,
+            lock_file: file,
         })
     }
 
     /// The container id.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// Whether the lock file we hold is still the one in our directory.
+    fn is_current(&self) -> bool {
+        use std::os::unix::fs::MetadataExt;
+        match (
+            self.lock_file.metadata(),
+            fs::metadata(self.dir.join("lock")),
+        ) {
+            (Ok(held), Ok(there)) => held.dev() == there.dev() && held.ino() == there.ino(),
+            _ => false,
+        }
     }
 
     /// The container's directory.
@@ -286,8 +411,6 @@ impl Locked {
 /// where `/run` is on ext4; an exchange does not. A first save, or a
 /// filesystem without exchange, gets a plain rename.
 fn replace(tmp: &Path, path: &Path) -> std::io::Result<()> {
-    use nix::errno::Errno;
-    use nix::fcntl::{renameat2, RenameFlags, AT_FDCWD};
     match renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RenameFlags::RENAME_EXCHANGE) {
         Ok(()) => fs::remove_file(tmp),
         Err(Errno::ENOENT | Errno::EINVAL) => fs::rename(tmp, path),
@@ -343,6 +466,62 @@ mod tests {
         c.destroy().expect("destroy");
         assert!(matches!(store.load("c1"), Err(StoreError::NotFound(_))));
         assert!(store.list().expect("list").is_empty());
+    }
+
+    fn root_entries(store: &Store) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(&store.root)
+            .expect("read root")
+            .map(|e| e.expect("entry").file_name().into_string().expect("utf-8"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn create_leaves_only_the_containers_directory_held_locked() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(tmp.path().join("root"));
+        // A claim a create killed mid-way left under the pid we have now.
+        let stale = store
+            .root
+            .join(format!("creating:c1:{}", std::process::id()));
+        fs::create_dir_all(stale.join("junk")).expect("stale claim");
+        let c = store.create("c1").expect("create");
+        assert_eq!(root_entries(&store), ["c1"]);
+        assert_eq!(c.dir(), store.root.join("c1"));
+        assert!(c.dir().join("lock").is_file());
+    }
+
+    #[test]
+    fn delete_force_removes_the_claims_of_dead_creates_only() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = Store::new(tmp.path().join("root"));
+        // pid_max is at most 2^22: no process has this pid.
+        let dead = "creating:c1:4194304";
+        let live = format!("creating:c1:{}", std::process::id());
+        let other = "creating:c2:4194304";
+        for name in [dead, &live, other] {
+            fs::create_dir_all(store.root.join(name)).expect("claim");
+        }
+        assert!(store.lock_for_delete("c1").expect("delete -f").is_none());
+        assert_eq!(root_entries(&store), [live.as_str(), other]);
+    }
+
+    #[test]
+    fn delete_force_removes_a_record_less_directory_only_under_its_lock() {
+        let (_tmp, store, c) = store_with_c1();
+        // A create killed after its claim, before its first save.
+        fs::remove_file(c.dir().join("state.json")).expect("rm state.json");
+        let dir = c.dir().to_path_buf();
+        drop(c);
+        assert!(store.lock_for_delete("c1").expect("delete -f").is_none());
+        assert!(!dir.exists(), "leftover directory kept");
+        // A container with a record is locked for the real delete.
+        let c = store.create("c1").expect("create again");
+        c.save(&record("c1")).expect("save");
+        drop(c);
+        let locked = store.lock_for_delete("c1").expect("delete -f");
+        assert!(locked.is_some_and(|l| l.dir() == dir));
     }
 
     #[test]
