@@ -17,6 +17,8 @@ use crate::error::{Op, SysError, SysResult};
 pub struct Stat {
     /// Field 3: `R`, `S`, `D`, `Z` (zombie), `X` (dead)…
     pub state: char,
+    /// Field 9: the kernel's `PF_*` flags.
+    pub flags: u64,
     /// Field 20.
     pub threads: u64,
     /// Field 22: start time in clock ticks after boot.
@@ -28,7 +30,17 @@ impl Stat {
     pub fn exited(&self) -> bool {
         matches!(self.state, 'Z' | 'X' | 'x')
     }
+
+    /// Whether the process is inside exit(2) (`PF_EXITING`): the kernel
+    /// tears down its files, root and namespaces before it becomes a
+    /// zombie, so `/proc/<pid>/root` can be gone while it is not one yet.
+    pub fn exiting(&self) -> bool {
+        self.flags & PF_EXITING != 0
+    }
 }
+
+/// `PF_EXITING` (linux/sched.h).
+const PF_EXITING: u64 = 0x4;
 
 /// The fields of a `/proc/<pid>/stat` text from field 3 (the state) on,
 /// so that field `n` (counted from 1, as proc(5) does) is `[n - 3]`.
@@ -43,6 +55,7 @@ pub fn parse_stat(text: &str) -> Option<Stat> {
     let fields = stat_fields(text)?;
     Some(Stat {
         state: fields.first()?.chars().next()?,
+        flags: fields.get(9 - 3)?.parse().ok()?,
         threads: fields.get(17)?.parse().ok()?,
         start_time: fields.get(19)?.parse().ok()?,
     })
@@ -65,26 +78,13 @@ pub fn is_same_live_process(pid: Pid, start_time: u64) -> SysResult<bool> {
     Ok(stat(pid)?.is_some_and(|s| !s.exited() && s.start_time == start_time))
 }
 
-/// `PF_EXITING` (linux/sched.h) in field 9 of `/proc/<pid>/stat`.
-const PF_EXITING: u64 = 0x4;
-
-/// Whether `pid` has begun to exit (or is gone): during `exit(2)` the
-/// kernel tears down the process's files, root and namespaces before it
-/// becomes a zombie, so `/proc/<pid>/root` can vanish while its pidfd
-/// does not yet poll readable.
-pub fn is_exiting(pid: Pid) -> bool {
-    let text = match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(text) => text,
-        Err(_) => return true,
-    };
-    let Some(fields) = stat_fields(&text) else {
-        return false;
-    };
-    let dead = fields
-        .first()
-        .is_some_and(|s| matches!(*s, "Z" | "X" | "x"));
-    let flags = fields.get(9 - 3).and_then(|f| f.parse::<u64>().ok());
-    dead || flags.is_some_and(|f| f & PF_EXITING != 0)
+/// Whether the process `pid` that started at `start_time` has ended or
+/// begun to: gone (or unreadable), a zombie, another process, or exiting.
+pub fn has_ended(pid: Pid, start_time: u64) -> bool {
+    match stat(pid) {
+        Ok(Some(s)) => s.exited() || s.exiting() || s.start_time != start_time,
+        _ => true,
+    }
 }
 
 /// The number of threads of the calling process.
@@ -109,17 +109,21 @@ mod tests {
             stat,
             Stat {
                 state: 'S',
+                flags: 4194560,
                 threads: 3,
                 start_time: 987654
             }
         );
         assert!(!stat.exited());
+        assert!(!stat.exiting());
     }
 
     #[test]
     fn zombie_counts_as_exited_and_truncated_text_is_rejected() {
         let z = parse_stat("7 (x) Z 1 7 7 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 55 0 0").expect("parses");
         assert!(z.exited());
+        let exiting = parse_stat("7 (x) R 1 7 7 0 -1 4194564 0 0 0 0 0 0 0 0 20 0 1 0 55 0 0");
+        assert!(exiting.expect("parses").exiting());
         assert_eq!(parse_stat("7 (x) S 1 2"), None);
     }
 
@@ -129,5 +133,7 @@ mod tests {
         assert!(me.threads >= 1);
         assert!(is_same_live_process(Pid::this(), me.start_time).expect("read"));
         assert!(!is_same_live_process(Pid::this(), me.start_time + 1).expect("read"));
+        assert!(!has_ended(Pid::this(), me.start_time));
+        assert!(has_ended(Pid::this(), me.start_time + 1));
     }
 }

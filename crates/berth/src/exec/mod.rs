@@ -77,13 +77,7 @@ pub fn exec(store: &Store, args: &ExecArgs) -> anyhow::Result<i32> {
     drop(child_chan);
     let started = child
         .and_then(|child| parent::serve(&target, &chan, child, console.as_ref(), !args.detach))
-        // init may have ended meanwhile (setns of its pidfd: ESRCH…).
-        .map_err(|err| {
-            match target::gone(&target.pidfd, nix::unistd::Pid::from_raw(record.pid)) {
-                true => target::stopped(id),
-                false => err.context(format!("container {id}")),
-            }
-        })?;
+        .map_err(|err| target::stopped_or(&record, err.context(format!("container {id}"))))?;
     if let Some(path) = &args.pid_file {
         crate::create::write_pid_file(path, started.pid.as_raw())?;
     }

@@ -33,9 +33,14 @@ pub fn stopped(id: &str) -> anyhow::Error {
     anyhow::anyhow!("cannot exec in container {id}: it is stopped")
 }
 
-/// Whether init (`pidfd`, `pid`) has exited or is exiting.
-pub fn gone(pidfd: &OwnedFd, pid: Pid) -> bool {
-    pidfd::has_exited(pidfd) || proc::is_exiting(pid)
+/// `err`, or [`stopped`] when the container's init has ended meanwhile:
+/// then the failure (`/proc/<pid>/root` gone, setns ESRCH…) means that,
+/// not the system call that noticed it.
+pub fn stopped_or(record: &Record, err: anyhow::Error) -> anyhow::Error {
+    match proc::has_ended(Pid::from_raw(record.pid), record.start_time) {
+        true => stopped(&record.id),
+        false => err,
+    }
 }
 
 /// Pins the container's init and reads what the child must join.
@@ -47,27 +52,11 @@ pub fn open_target(record: &Record, sub_cgroups: &[String]) -> anyhow::Result<Ta
     if !proc::is_same_live_process(pid, record.start_time)? {
         return Err(stopped(&record.id));
     }
-    // init may still end at any moment: a failure then means that, not
-    // the system call that noticed it (`/proc/<pid>/root` gone…).
-    match read_target(pid, sub_cgroups) {
-        Ok((ns_flags, root, cgroups, setgroups_allowed)) => Ok(Target {
-            pidfd,
-            ns_flags,
-            root,
-            cgroups,
-            setgroups_allowed,
-        }),
-        Err(_) if gone(&pidfd, pid) => Err(stopped(&record.id)),
-        Err(err) => Err(err),
-    }
+    read_target(pid, pidfd, sub_cgroups).map_err(|err| stopped_or(record, err))
 }
 
-/// What `/proc/<pid>` says the child joins: the fields of [`Target`]
-/// after the pidfd, in their order.
-fn read_target(
-    pid: Pid,
-    sub_cgroups: &[String],
-) -> anyhow::Result<(u64, OwnedFd, Vec<Membership>, bool)> {
+/// What `/proc/<pid>` says the child joins.
+fn read_target(pid: Pid, pidfd: OwnedFd, sub_cgroups: &[String]) -> anyhow::Result<Target> {
     let root_path = format!("/proc/{pid}/root");
     let root = open(
         root_path.as_str(),
@@ -80,12 +69,13 @@ fn read_target(
     for spec in sub_cgroups {
         apply_sub_cgroup(&mut cgroups, spec)?;
     }
-    Ok((
-        namespace::differing(pid)?,
+    Ok(Target {
+        pidfd,
+        ns_flags: namespace::differing(pid)?,
         root,
         cgroups,
-        setgroups.trim() != "deny",
-    ))
+        setgroups_allowed: setgroups.trim() != "deny",
+    })
 }
 
 /// Whether any of the container's cgroups is frozen.

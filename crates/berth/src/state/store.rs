@@ -120,41 +120,46 @@ impl Store {
             other => other,
         }
         .map_err(io_err("create", &temp))?;
-        let claimed =
-            Locked::acquire(id, temp.clone(), true).and_then(|mut locked| {
-                match renameat2(
-                    AT_FDCWD,
-                    &temp,
-                    AT_FDCWD,
-                    &dir,
-                    RenameFlags::RENAME_NOREPLACE,
-                ) {
-                    Ok(()) => {
-                        locked.dir = dir.clone();
-                        Ok(Some(locked))
-                    }
-                    Err(Errno::EEXIST | Errno::ENOTEMPTY) => {
-                        Err(StoreError::Exists(id.to_string()))
-                    }
-                    Err(Errno::EINVAL) => Ok(None),
-                    Err(e) => Err(io_err("rename", &dir)(e.into())),
+        let mut locked = match Locked::acquire(id, temp.clone(), true) {
+            Ok(locked) => locked,
+            Err(e) => {
+                let _ = fs::remove_dir_all(&temp);
+                return Err(e);
+            }
+        };
+        match renameat2(
+            AT_FDCWD,
+            &temp,
+            AT_FDCWD,
+            &dir,
+            RenameFlags::RENAME_NOREPLACE,
+        ) {
+            Ok(()) => {
+                locked.dir = dir;
+                Ok(locked)
+            }
+            Err(errno) => {
+                drop(locked);
+                let _ = fs::remove_dir_all(&temp);
+                match errno {
+                    Errno::EEXIST | Errno::ENOTEMPTY => Err(StoreError::Exists(id.to_string())),
+                    Errno::EINVAL => self.create_in_place(id, dir),
+                    e => Err(io_err("rename", &dir)(e.into())),
                 }
-            });
-        if !matches!(claimed, Ok(Some(_))) {
-            let _ = fs::remove_dir_all(&temp);
-        }
-        match claimed? {
-            Some(locked) => Ok(locked),
-            None => {
-                match fs::DirBuilder::new().mode(0o711).create(&dir) {
-                    Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-                        return Err(StoreError::Exists(id.to_string()))
-                    }
-                    other => other.map_err(io_err("create", &dir))?,
-                }
-                Locked::acquire(id, dir, true)
             }
         }
+    }
+
+    /// The claim where the filesystem has no `RENAME_NOREPLACE`: `mkdir`
+    /// of the directory itself, then its lock.
+    fn create_in_place(&self, id: &str, dir: PathBuf) -> Result<Locked, StoreError> {
+        match fs::DirBuilder::new().mode(0o711).create(&dir) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                Err(StoreError::Exists(id.to_string()))
+            }
+            other => other.map_err(io_err("create", &dir)),
+        }?;
+        Locked::acquire(id, dir, true)
     }
 
     /// Locks an existing container (waiting for another command to finish).
@@ -202,25 +207,20 @@ impl Store {
     /// for, never removed under it.
     pub fn lock_for_delete(&self, id: &str) -> Result<Option<Locked>, StoreError> {
         let dir = self.dir(id)?;
+        if dir.is_dir() {
+            match Locked::acquire(id, dir.clone(), false) {
+                // Removed while we waited, perhaps made anew since: not ours.
+                Ok(locked) if !locked.is_current() => {}
+                Ok(locked) if locked.state_path().exists() => return Ok(Some(locked)),
+                // Without a record, removed while we hold its lock.
+                Ok(_locked) => remove_dir(&dir)?,
+                // No lock file: only a berth before claims, or a filesystem
+                // without RENAME_NOREPLACE, made a directory bare.
+                Err(StoreError::NotFound(_)) => remove_dir(&dir)?,
+                Err(e) => return Err(e),
+            }
+        }
         self.remove_abandoned_claims(id)?;
-        if !dir.is_dir() {
-            return Ok(None);
-        }
-        let locked = match Locked::acquire(id, dir.clone(), false) {
-            Ok(locked) => locked,
-            // No lock file: only a berth before claims, or a filesystem
-            // without RENAME_NOREPLACE, made a directory bare.
-            Err(StoreError::NotFound(_)) => return remove_dir(&dir).map(|()| None),
-            Err(e) => return Err(e),
-        };
-        if !locked.is_current() {
-            // Removed while we waited, perhaps made anew since: not ours.
-            return Ok(None);
-        }
-        if locked.state_path().exists() {
-            return Ok(Some(locked));
-        }
-        remove_dir(&dir)?;
         Ok(None)
     }
 
