@@ -233,10 +233,10 @@ impl Manager {
     ) -> Result<()> {
         match self.locate("devices") {
             Ok((dir, Version::V1)) => {
-                for w in resources::device_writes(rules, configured) {
-                    fs::write(dir, &w)?;
-                }
-                Ok(())
+                let mut writer = fs::Writer::new(dir);
+                resources::device_writes(rules, configured)
+                    .iter()
+                    .try_for_each(|w| writer.write(w))
             }
             _ => {
                 let dir = self

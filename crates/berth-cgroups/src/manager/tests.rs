@@ -71,9 +71,13 @@ fn hybrid_writes_land_in_their_hierarchies() {
         read_to_string(mem.join("memory.limit_in_bytes")).unwrap(),
         "4096"
     );
-    // The last write wins in a plain file: the last default rule.
+    // One fd takes every rule (a plain file appends them; the kernel
+    // takes each write as one rule): runc's default allow-list, in order.
     let allow = read_to_string(root.join("devices/c1/devices.allow")).unwrap();
-    assert_eq!(allow, "c 136:* rwm");
+    assert_eq!(
+        allow,
+        "c *:* mb *:* mc 1:3 rwmc 1:8 rwmc 1:7 rwmc 5:0 rwmc 1:5 rwmc 1:9 rwmc 5:1 rwmc 5:2 rwmc 136:* rwm"
+    );
     // Only what the resources need is enabled in v2.
     let sub = read_to_string(root.join("unified/cgroup.subtree_control")).unwrap();
     assert_eq!(sub, "");
