@@ -193,3 +193,24 @@ fn devices_on_pure_v2_use_the_filter() {
     m.destroy().unwrap();
     assert!(!tmp.path().join("c").exists());
 }
+
+#[test]
+fn remove_if_unused_takes_only_a_cgroup_with_nothing_in_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(tmp.path());
+    // The directory that lists the processes: the first v1 one here.
+    let first = m.dirs().v1[0].1.clone();
+    let second = m.dirs().v1[1].1.clone();
+    create_dir_all(first.join("sub")).unwrap();
+    create_dir_all(&second).unwrap();
+    // Something below it (a regular file system refuses like cgroupfs).
+    assert!(!m.remove_if_unused());
+    assert!(first.is_dir());
+    std::fs::remove_dir(first.join("sub")).unwrap();
+    assert!(m.remove_if_unused());
+    assert!(!first.exists());
+    // Gone already is unused too; the other hierarchies are untouched.
+    assert!(m.remove_if_unused());
+    assert!(second.is_dir());
+    assert!(m.pids().unwrap().is_empty());
+}
