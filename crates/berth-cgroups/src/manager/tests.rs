@@ -71,9 +71,13 @@ fn hybrid_writes_land_in_their_hierarchies() {
         read_to_string(mem.join("memory.limit_in_bytes")).unwrap(),
         "4096"
     );
-    // The last write wins in a plain file: the last default rule.
+    // One fd takes every rule (a plain file appends them; the kernel
+    // takes each write as one rule): runc's default allow-list, in order.
     let allow = read_to_string(root.join("devices/c1/devices.allow")).unwrap();
-    assert_eq!(allow, "c 136:* rwm");
+    assert_eq!(
+        allow,
+        "c *:* mb *:* mc 1:3 rwmc 1:8 rwmc 1:7 rwmc 5:0 rwmc 1:5 rwmc 1:9 rwmc 5:1 rwmc 5:2 rwmc 136:* rwm"
+    );
     // Only what the resources need is enabled in v2.
     let sub = read_to_string(root.join("unified/cgroup.subtree_control")).unwrap();
     assert_eq!(sub, "");
@@ -188,4 +192,25 @@ fn devices_on_pure_v2_use_the_filter() {
     );
     m.destroy().unwrap();
     assert!(!tmp.path().join("c").exists());
+}
+
+#[test]
+fn remove_if_unused_takes_only_a_cgroup_with_nothing_in_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let m = manager(tmp.path());
+    // The directory that lists the processes: the first v1 one here.
+    let first = m.dirs().v1[0].1.clone();
+    let second = m.dirs().v1[1].1.clone();
+    create_dir_all(first.join("sub")).unwrap();
+    create_dir_all(&second).unwrap();
+    // Something below it (a regular file system refuses like cgroupfs).
+    assert!(!m.remove_if_unused());
+    assert!(first.is_dir());
+    std::fs::remove_dir(first.join("sub")).unwrap();
+    assert!(m.remove_if_unused());
+    assert!(!first.exists());
+    // Gone already is unused too; the other hierarchies are untouched.
+    assert!(m.remove_if_unused());
+    assert!(second.is_dir());
+    assert!(m.pids().unwrap().is_empty());
 }

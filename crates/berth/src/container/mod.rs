@@ -83,12 +83,15 @@ impl Container {
         let Some(cgroup) = self.cgroup()? else {
             return Ok(());
         };
-        for _ in 0..500 {
-            if cgroup.pids()?.is_empty() {
-                break;
+        // Usually every process is gone, which one rmdir shows.
+        if !cgroup.remove_if_unused() {
+            for _ in 0..500 {
+                if cgroup.pids()?.is_empty() {
+                    break;
+                }
+                self.signal_all(libc::SIGKILL)?;
+                std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            self.signal_all(libc::SIGKILL)?;
-            std::thread::sleep(std::time::Duration::from_millis(10));
         }
         cgroup
             .destroy()

@@ -141,8 +141,7 @@ pub fn create(
         bind_sources: &prepared.bind_sources,
     };
     let forks = crate::init::needs_fork(&ctx);
-    spawn::spawn_in(&ctx, &cgroup, &host, &mut cleanup.procs)?;
-    chan.send(&sync::Msg::CgroupJoined)?;
+    spawn::spawn_in(&ctx, &cgroup, &host, &mut cleanup.procs, &chan, forks)?;
     // Only init may hold these now: EOF on the socket must mean init is
     // gone, and `start` must find the fifo's reader in init alone.
     drop((init_chan, fifo, prepared));

@@ -11,6 +11,7 @@ use super::cgroups;
 use super::parent::Processes;
 use crate::host_cgroups::HostCgroups;
 use crate::init::{self, InitContext};
+use crate::sync::{Channel, Msg};
 
 /// The namespaces `clone` can create itself: all the new ones, unless a
 /// namespace must be joined first (a joined namespace must be entered
@@ -44,20 +45,39 @@ pub fn clone_flags(plan: &Plan) -> u64 {
 /// `CLONE_INTO_CGROUP` places it in the v2 one. Whatever the kernel
 /// refuses falls back to writing its pid, which the child waits for
 /// (`CgroupJoined`) before it takes a step of its own.
+///
+/// `chan` (the parent's end of the handshake) is told `CgroupJoined` here:
+/// for a child born in all its cgroups, at once, so that init goes on
+/// while the visiting thread is still making its way home (nine `tasks`
+/// writes, ~0.13 ms); else once its pid is written. Not at once when init
+/// forks (`forks`): the visiting thread still counts against the
+/// container's pids limit.
 pub fn spawn_in(
     ctx: &InitContext<'_>,
     m: &Manager,
     host: &HostCgroups,
     procs: &mut Processes,
+    chan: &Channel,
+    forks: bool,
 ) -> anyhow::Result<()> {
     let unified = cgroups::unified_dir(m)?;
     let unified = unified.as_ref().map(AsFd::as_fd);
     let (mut in_v1, mut in_unified) = (false, false);
-    if let Some(visit) = cgroups::visit(m, host, || spawn(ctx, unified))? {
+    let mut told = false;
+    let clone_and_tell = || {
+        let (child, into) = spawn(ctx, unified)?;
+        // Born in every cgroup it has. A failed send is not the clone's
+        // failure: the child must still be recorded; the send is retried
+        // below, where its failure cleans the child up.
+        let in_all = into || unified.is_none();
+        let told = in_all && !forks && chan.send(&Msg::CgroupJoined).is_ok();
+        Ok((child, into, told))
+    };
+    if let Some(visit) = cgroups::visit(m, host, clone_and_tell)? {
         match visit.cloned {
-            Ok((child, into)) => {
+            Ok((child, into, sent)) => {
                 procs.first = Some(child);
-                (in_v1, in_unified) = (true, into);
+                (in_v1, in_unified, told) = (true, into, sent);
             }
             // A pids limit the visiting thread already counts against…
             Err(e) => tracing::debug!("clone from inside the cgroups: {e:#}; from outside"),
@@ -72,7 +92,11 @@ pub fn spawn_in(
     }
     let pid = procs.first.as_ref().map(|c| c.pid.as_raw());
     let pid = pid.context("no init process")?;
-    cgroups::join(m, pid, in_v1, in_unified)
+    cgroups::join(m, pid, in_v1, in_unified)?;
+    if !told {
+        chan.send(&Msg::CgroupJoined)?;
+    }
+    Ok(())
 }
 
 /// Clones init with `ctx.cloned_flags`; the child runs [`init::main`].
