@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
 use std::fs;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
 use berth_test_harness::{berth_only, require, temp_dir, unique_id, Bundle, Runtime};
@@ -70,4 +71,61 @@ fn a_container_cannot_reach_the_runtime_binary_of_a_waiting_init() {
         !out.contains("read-ok"),
         "A could read the waiting init's binary:\n{out}"
     );
+}
+
+/// berth moves onto a read-only bind mount of its binary in place
+/// (docs/security.md, "The sealed runtime binary"): a waiting init maps the
+/// binary's code from the file and nothing of it writable, its data and
+/// relocated RELRO being anonymous copies. The fallbacks would show: an
+/// exec through the bind mount maps the data segment from the file,
+/// writable; a sealed memfd copy maps another file.
+#[test]
+fn a_waiting_init_was_moved_onto_the_read_only_binary_in_place() {
+    require!(root);
+    berth_only!("how berth seals its own binary (runc 1.1.5 copies itself)");
+    let rt = Runtime::new();
+    if on_readonly_mount(rt.bin()) {
+        berth_test_harness::skip::host_lacks(
+            "a writable runtime binary (on a read-only mount berth needs no move)",
+        );
+        return;
+    }
+    let meta = fs::metadata(rt.bin()).expect("stat runtime binary");
+    let dev = format!(
+        "{:02x}:{:02x}",
+        libc::major(meta.dev()),
+        libc::minor(meta.dev())
+    );
+    let ino = meta.ino().to_string();
+    let bundle = Bundle::busybox().args(["true"]);
+    let id = unique_id();
+    rt.create(&id, &bundle, &[]).ok();
+    let pid = rt.state(&id)["pid"].as_i64().expect("pid of init");
+    let maps = fs::read_to_string(format!("/proc/{pid}/maps")).expect("init's maps");
+    rt.delete(&id, true).ok();
+    rt.assert_no_residue(&id);
+    // Each line: range, perms, offset, dev, inode, path.
+    let binary: Vec<Vec<&str>> = maps
+        .lines()
+        .map(|l| l.split_ascii_whitespace().collect::<Vec<_>>())
+        .filter(|f| f.get(3) == Some(&dev.as_str()) && f.get(4) == Some(&ino.as_str()))
+        .collect();
+    assert!(
+        binary.iter().any(|f| f[1] == "r-xp"),
+        "init does not run the binary's code from its file:\n{maps}"
+    );
+    assert!(
+        binary.iter().all(|f| !f[1].contains('w')),
+        "init maps the binary writable (it was exec'd, not moved):\n{maps}"
+    );
+}
+
+/// Whether `path` is on a read-only mount (`ST_RDONLY`).
+fn on_readonly_mount(path: &Path) -> bool {
+    let c = std::ffi::CString::new(path.as_os_str().as_encoded_bytes()).expect("path");
+    // SAFETY: statvfs is a plain C struct; all-zero bytes are a valid value.
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path; statvfs writes only into `st`.
+    let ret = unsafe { libc::statvfs(c.as_ptr(), &mut st) };
+    ret == 0 && st.f_flag & libc::ST_RDONLY != 0
 }
