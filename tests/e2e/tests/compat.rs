@@ -96,7 +96,11 @@ fn systemd_cgroup_is_a_clear_error() {
     berth_only!("runc 1.1.5 implements the systemd cgroup driver");
     let b = Bundle::busybox().args(["true"]);
     let id = unique_id();
-    let out = rt.create(&id, &b, &["--systemd-cgroup"]).fails();
+    // A global flag, before the command, as containerd and conmon pass it.
+    let bundle = b.path().to_string_lossy();
+    let out = rt
+        .cmd(&["--systemd-cgroup", "create", "--bundle", &bundle, &id])
+        .fails();
     rt.assert_no_residue(&id);
     assert!(out.stderr.contains("--systemd-cgroup"), "{}", out.stderr);
     assert_eq!(out.stderr.trim().lines().count(), 1, "{}", out.stderr);

@@ -40,10 +40,7 @@ pub fn dispatch(cli: &Cli, command: &Command, store: &Store) -> anyhow::Result<i
         Command::Update(args) => update::run(store, args).map(|()| 0),
         Command::List(args) => list::run(store, args).map(|()| 0),
         Command::Features => features::run().map(|()| 0),
-        Command::Spec(args) => {
-            let rootless = cli.rootless.as_deref().is_some_and(|v| v != "false");
-            spec::run(&args.bundle, rootless).map(|()| 0)
-        }
+        Command::Spec(args) => spec::run(&args.bundle, args.rootless).map(|()| 0),
     }
 }
 
