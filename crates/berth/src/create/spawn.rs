@@ -70,8 +70,8 @@ pub fn spawn_in(
         // failure: the child must still be recorded; the send is retried
         // below, where its failure cleans the child up.
         let in_all = into || unified.is_none();
-        let told = in_all && !forks && chan.send(&Msg::CgroupJoined).is_ok();
-        Ok((child, into, told))
+        let sent = in_all && !forks && chan.send(&Msg::CgroupJoined).is_ok();
+        Ok((child, into, sent))
     };
     if let Some(visit) = cgroups::visit(m, host, clone_and_tell)? {
         match visit.cloned {
